@@ -1,0 +1,5 @@
+import sys
+
+from daprjobs.cli import main
+
+sys.exit(main())

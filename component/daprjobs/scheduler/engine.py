@@ -1,0 +1,300 @@
+"""The trigger engine: owned jobs, their counters, and the loop that fires them.
+
+A job enters the engine when the informer reports it and the partition table
+says this replica may trigger it. Its counter state comes from etcd once (at
+activation) and then lives here; each trigger result updates it in memory and
+queues one guarded etcd write (CounterWriter). A job is keyed by name but every
+result is checked against the job *version* (etcd mod revision) it was sent
+for, so a delete or overwrite during a trigger makes the late ack harmless.
+
+    informer ──put/delete──▶ Engine ──due──▶ TriggerDispatcher ──▶ sidecar stream
+                                ▲                                      │
+                                └──────────── ack / stream death ◀─────┘
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+
+from daprjobs import counter as counters
+from daprjobs import names
+from daprjobs.clock import Clock
+from daprjobs.jobspec import ParsedJob, parse_stored
+from daprjobs.partition import PartitionTable
+from daprjobs.proto.scheduler.v1 import scheduler_pb2
+from daprjobs.proto.stored.v1 import stored_pb2
+from daprjobs.scheduler.counterwriter import CounterWriter
+from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher, TriggerResult
+from daprjobs.scheduler.etcdstore import EtcdStore
+from daprjobs.scheduler.informer import JobRecord
+from daprjobs.scheduler.keyspace import Keyspace
+from daprjobs.scheduler.metrics import SchedulerMetrics
+from daprjobs.scheduler.triggerqueue import TriggerQueue
+
+log = logging.getLogger(__name__)
+
+# How long a replica giving jobs away waits for their in-flight triggers before it lets go regardless
+# (the new owner then re-triggers the tick: at-least-once, never lost).
+RELEASE_TIMEOUT_S = 10.0
+
+
+class ActiveJob:
+    """A job version this replica triggers, with its counter state."""
+
+    __slots__ = ("inflight", "name", "parsed", "queued_seq", "record", "released", "route", "state", "user_name")
+
+    def __init__(self, name: str, record: JobRecord, parsed: ParsedJob, state: counters.CounterState,
+                 route: RouteKey, user_name: str) -> None:
+        self.name = name
+        self.record = record
+        self.parsed = parsed
+        self.state = state
+        self.route = route
+        self.user_name = user_name
+        self.queued_seq = 0
+        self.inflight = False
+        # Given to another replica while its trigger was in flight: the ack still updates the counter.
+        self.released = False
+
+
+def route_of(meta: scheduler_pb2.JobMetadata) -> RouteKey:
+    if meta.target.WhichOneof("type") == "actor":
+        return ("actor", meta.namespace, meta.target.actor.type)
+    return ("app", meta.namespace, meta.app_id)
+
+
+def decode_trigger_parts(value: bytes) -> tuple[stored_pb2.StoredJob, scheduler_pb2.JobMetadata]:
+    stored = stored_pb2.StoredJob.FromString(value)
+    meta = scheduler_pb2.JobMetadata()
+    if stored.job.HasField("metadata"):
+        stored.job.metadata.Unpack(meta)
+    return stored, meta
+
+
+class Engine:
+    def __init__(self, store: EtcdStore, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
+                 writer: CounterWriter, metrics: SchedulerMetrics, replica_id: str,
+                 max_inflight: int, index: Callable[[], dict[str, JobRecord]]) -> None:
+        self._store = store
+        self._keys = keys
+        self._clock = clock
+        self._dispatcher = dispatcher
+        self._writer = writer
+        self._metrics = metrics
+        self._replica_id = replica_id
+        self._max_inflight = max_inflight
+        self._index = index
+        self.table = PartitionTable.inactive()
+        self.active: dict[str, ActiveJob] = {}
+        self._queue: TriggerQueue[ActiveJob] = TriggerQueue()
+        self._staged: dict[RouteKey, dict[str, ActiveJob]] = {}
+        self._inflight = 0
+        self._slot_free = asyncio.Event()
+        self._sync_counters: dict[str, bytes] = {}
+        self._activation = asyncio.Lock()
+        dispatcher.on_route_available(self._release_staged)
+
+    # --- informer sink -------------------------------------------------------------------------------------
+
+    def on_sync(self, index: dict[str, JobRecord], counters_by_name: dict[str, bytes]) -> None:
+        for name in [n for n, job in self.active.items() if index.get(n) is not job.record]:
+            self._drop(name)
+        for name, record in index.items():
+            if name not in self.active and self.table.may_trigger(record.partition_id):
+                self._activate(name, record, counters_by_name.get(name))
+
+    def on_put(self, name: str, record: JobRecord) -> None:
+        if name in self.active:
+            self._drop(name)
+        if self.table.may_trigger(record.partition_id):
+            # A put is a new incarnation (fresh partition id), so any stored counter is not its own.
+            self._activate(name, record, None)
+
+    def on_delete(self, name: str) -> None:
+        if name in self.active:
+            self._drop(name)
+
+    # --- ownership -----------------------------------------------------------------------------------------
+
+    async def apply_table(self, table: PartitionTable, settle_timeout_s: float = RELEASE_TIMEOUT_S) -> None:
+        """Trigger exactly the jobs the new table allows; settle the ones given away first."""
+        async with self._activation:
+            self.table = table
+            released = [job for job in self.active.values() if not table.may_trigger(job.record.partition_id)]
+            for job in released:
+                job.released = True
+                self._drop(job.name)
+            await self._settle(released, settle_timeout_s)
+            index = self._index()
+            gained = [(name, rec) for name, rec in index.items()
+                      if name not in self.active and table.may_trigger(rec.partition_id)]
+            if gained:
+                stored = await self._store.get_many([self._keys.counter(name) for name, _ in gained])
+                for name, rec in gained:
+                    if name in self.active or index.get(name) is not rec or not self.table.may_trigger(
+                            rec.partition_id):
+                        continue
+                    kv = stored.get(self._keys.counter(name))
+                    self._activate(name, rec, kv.value if kv is not None else None)
+            self._metrics.owned_jobs.set(len(self.active))
+            if released or gained:
+                log.info("ownership applied replica=%s released=%d gained=%d active_slots=%d", self._replica_id,
+                         len(released), len(gained), table.active_count())
+
+    async def _settle(self, released: list[ActiveJob], timeout_s: float) -> None:
+        """Wait for triggers of released jobs to be acked (or time out), then for their counter writes."""
+        deadline = time.monotonic() + timeout_s
+        # Rare (ownership changes only), so a short poll beats per-job completion events on the hot path.
+        while any(job.inflight for job in released) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        await self._writer.flush()
+
+    # --- activation ----------------------------------------------------------------------------------------
+
+    def _activate(self, name: str, record: JobRecord, counter_value: bytes | None) -> None:
+        try:
+            stored, meta = decode_trigger_parts(record.value)
+            parsed = parse_stored(stored)
+        except Exception:
+            log.exception("cannot load stored job, skipping job=%s", name)
+            return
+        state = counters.CounterState()
+        if counter_value is not None:
+            try:
+                proto = stored_pb2.Counter.FromString(counter_value)
+                if proto.job_partition_id == record.partition_id:
+                    state = counters.CounterState.from_proto(proto)
+            except Exception:
+                log.exception("undecodable counter reset job=%s", name)
+        prefix = names.prefix_from_metadata(meta)
+        user_name = name[len(prefix):] if name.startswith(prefix) else name
+        job = ActiveJob(name, record, parsed, state, route_of(meta), user_name)
+        self.active[name] = job
+        self._schedule_next(job)
+
+    def _schedule_next(self, job: ActiveJob) -> None:
+        due = counters.due_at(job.parsed, job.state)
+        if due is None:
+            self.active.pop(job.name, None)
+            self._writer.finish(job.name, job.record.rev)
+            return
+        self._queue.push(job, due)
+
+    def _drop(self, name: str) -> None:
+        job = self.active.pop(name, None)
+        if job is None:
+            return
+        self._queue.discard(job)
+        staged = self._staged.get(job.route)
+        if staged is not None:
+            staged.pop(name, None)
+
+    # --- triggering ----------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        wake = self._queue.wake
+        while True:
+            try:
+                if self._inflight >= self._max_inflight:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                now = self._clock.now_ns()
+                due = self._queue.pop_due(now, limit=max(1, self._max_inflight - self._inflight))
+                for scheduled_ns, job in due:
+                    self._trigger(job, scheduled_ns)
+                if due:
+                    # Let acks and the counter writer run between bursts.
+                    await asyncio.sleep(0)
+                    continue
+                wake.clear()
+                next_due = self._queue.next_due()
+                if next_due is None:
+                    await wake.wait()
+                else:
+                    await self._clock.sleep_until(next_due, wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("trigger loop iteration failed")
+                await asyncio.sleep(0.1)
+
+    def _trigger(self, job: ActiveJob, scheduled_ns: int) -> None:
+        if not self._dispatcher.has_route(job.route):
+            self._stage(job)
+            return
+        try:
+            stored, meta = decode_trigger_parts(job.record.value)
+        except Exception:
+            log.exception("cannot decode job for trigger job=%s", job.name)
+            return
+        message = scheduler_pb2.WatchJobsResponse(name=job.user_name, data=stored.job.payload, metadata=meta)
+        job.inflight = True
+        self._inflight += 1
+        callback = partial(self._on_result, job, job.record.rev, scheduled_ns)
+        if not self._dispatcher.send(job.route, message, callback):
+            callback(TriggerResult.UNDELIVERABLE)
+
+    def _on_result(self, job: ActiveJob, rev: int, scheduled_ns: int, result: TriggerResult) -> None:
+        if job.inflight:
+            job.inflight = False
+            self._inflight -= 1
+            if self._inflight < self._max_inflight:
+                self._slot_free.set()
+        if (self.active.get(job.name) is not job or job.record.rev != rev) and not job.released:
+            log.debug("late result ignored, job changed or deleted during its trigger job=%s", job.name)
+            return
+        if result is TriggerResult.UNDELIVERABLE:
+            if job.released:
+                return
+            # Nothing was acked, so the counter is untouched: another stream of the route gets the same
+            # tick now, or the job waits until one connects.
+            self._metrics.jobs_undelivered.inc()
+            if self._dispatcher.has_route(job.route):
+                self._queue.push(job, scheduled_ns)
+            else:
+                self._stage(job)
+            return
+        if result is TriggerResult.SUCCESS:
+            self._metrics.jobs_triggered.inc()
+            self._metrics.trigger_latency_ms.observe(max(0, self._clock.now_ns() - scheduled_ns) / 1e6)
+            job.state = counters.on_success(job.parsed, job.state)
+        else:
+            self._metrics.jobs_failed.inc()
+            log.info("job trigger failed job=%s attempts=%d", job.name, job.state.attempts + 1)
+            job.state = counters.on_failure(job.parsed, job.state)
+        due = counters.due_at(job.parsed, job.state)
+        if due is None:
+            if self.active.get(job.name) is job:
+                del self.active[job.name]
+            self._writer.finish(job.name, rev)
+            return
+        self._writer.put_counter(job.name, rev, job.state.to_proto(job.record.partition_id).SerializeToString())
+        if not job.released:
+            self._queue.push(job, due)
+
+    # --- staging: jobs with no stream to go to -------------------------------------------------------------
+
+    def _stage(self, job: ActiveJob) -> None:
+        self._staged.setdefault(job.route, {})[job.name] = job
+
+    def _release_staged(self, route: RouteKey) -> None:
+        staged = self._staged.pop(route, None)
+        if not staged:
+            return
+        now = self._clock.now_ns()
+        for job in staged.values():
+            if self.active.get(job.name) is job and not job.inflight:
+                due = counters.due_at(job.parsed, job.state)
+                self._queue.push(job, due if due is not None else now)
+        log.info("stream connected, releasing staged jobs route=%s jobs=%d", "/".join(route), len(staged))
+
+    def staged_count(self) -> int:
+        return sum(len(s) for s in self._staged.values())
+
+    def queued_count(self) -> int:
+        return len(self._queue)
+
