@@ -1,0 +1,355 @@
+"""The counter state machine: ticks, repeats, expiry, failure policies, catch-up and the stored counter."""
+
+from __future__ import annotations
+
+import pytest
+from dapr.proto.common.v1 import common_pb2
+from daprjobs.counter import CounterState, due_at, on_failure, on_success, scheduled_tick
+from daprjobs.jobspec import FailurePolicy, ParsedJob, build_stored_job, parse_stored
+from daprjobs.proto.stored.v1 import stored_pb2
+from daprjobs.timefmt import NS_PER_SECOND, format_rfc3339, parse_rfc3339
+from google.protobuf import duration_pb2
+
+S = NS_PER_SECOND
+NOW = parse_rfc3339("2024-01-01T00:00:00Z")
+DROP = common_pb2.JobFailurePolicy(drop=common_pb2.JobFailurePolicyDrop())
+
+
+def constant(interval_s: float, max_retries: int | None) -> common_pb2.JobFailurePolicy:
+    c = common_pb2.JobFailurePolicyConstant(interval=duration_pb2.Duration(nanos=0, seconds=0))
+    c.interval.FromNanoseconds(int(interval_s * S))
+    if max_retries is not None:
+        c.max_retries = max_retries
+    return common_pb2.JobFailurePolicy(constant=c)
+
+
+def job(**kw: object) -> ParsedJob:
+    return parse_stored(build_stored_job(stored_pb2.UserJob(**kw), NOW, 1))  # type: ignore[arg-type]
+
+
+def run(j: ParsedJob, outcomes: str, st: CounterState | None = None) -> list[tuple[str, str]]:
+    """Drive the state machine: each outcome letter is s(uccess) or f(ailure); returns (fire time, outcome)."""
+    st = st or CounterState()
+    log = []
+    for o in outcomes:
+        when = due_at(j, st)
+        if when is None:
+            log.append(("done", o))
+            break
+        log.append((format_rfc3339(when), o))
+        st = on_success(j, st) if o == "s" else on_failure(j, st)
+    return log
+
+
+def t(s: str) -> str:
+    return format_rfc3339(parse_rfc3339(s))
+
+
+# --- ticks ----------------------------------------------------------------------------------------------------------
+
+
+def test_one_shot_fires_once_at_due_time() -> None:
+    j = job(due_time="10s")
+    st = CounterState()
+    assert scheduled_tick(j, st) == NOW + 10 * S
+    assert due_at(j, st) == NOW + 10 * S
+    st = on_success(j, st)
+    assert st == CounterState(count=1, last_trigger_ns=NOW + 10 * S, attempts=0)
+    assert scheduled_tick(j, st) is None
+    assert due_at(j, st) is None
+
+
+def test_schedule_only_job_does_not_fire_at_creation() -> None:
+    j = job(schedule="@every 5s")
+    assert scheduled_tick(j, CounterState()) == NOW + 5 * S
+    j = job(schedule="0 * * * * *")
+    assert scheduled_tick(j, CounterState()) == NOW + 60 * S  # NOW is on a minute: strictly after
+
+
+def test_due_time_with_schedule_fires_at_due_then_follows_schedule() -> None:
+    j = job(schedule="@every 10s", due_time="3s")
+    assert [w for w, _ in run(j, "sss")] == [
+        t("2024-01-01T00:00:03Z"),
+        t("2024-01-01T00:00:13Z"),
+        t("2024-01-01T00:00:23Z"),
+    ]
+    j = job(schedule="0 0 * * * *", due_time="2024-01-01T00:00:30Z")
+    assert [w for w, _ in run(j, "sss")] == [
+        t("2024-01-01T00:00:30Z"),
+        t("2024-01-01T01:00:00Z"),
+        t("2024-01-01T02:00:00Z"),
+    ]
+
+
+def test_repeats_limit_ticks() -> None:
+    j = job(schedule="@every 1s", repeats=3)
+    assert run(j, "ssss") == [
+        (t("2024-01-01T00:00:01Z"), "s"),
+        (t("2024-01-01T00:00:02Z"), "s"),
+        (t("2024-01-01T00:00:03Z"), "s"),
+        ("done", "s"),
+    ]
+
+
+def test_one_repeat_one_shot() -> None:
+    j = job(due_time="1s", repeats=1)
+    assert run(j, "ss") == [(t("2024-01-01T00:00:01Z"), "s"), ("done", "s")]
+
+
+def test_expiration_stops_ticks_after_it_inclusive_of_equal() -> None:
+    j = job(schedule="@every 10s", ttl="30s")
+    assert [w for w, _ in run(j, "sssss")] == [
+        t("2024-01-01T00:00:10Z"),
+        t("2024-01-01T00:00:20Z"),
+        t("2024-01-01T00:00:30Z"),  # == expiration still fires
+        "done",
+    ]
+
+
+def test_expiration_applies_to_the_first_tick_too() -> None:
+    j = job(schedule="@every 10s", ttl="5s")
+    assert scheduled_tick(j, CounterState()) is None
+    j = job(schedule="@every 10s", ttl="2000-01-01T00:00:00Z")
+    assert scheduled_tick(j, CounterState()) is None
+
+
+def test_due_time_equal_to_expiration_fires_once() -> None:
+    j = job(schedule="@every 1s", due_time="10s", ttl="0s")
+    assert run(j, "ss") == [(t("2024-01-01T00:00:10Z"), "s"), ("done", "s")]
+
+
+def test_repeats_and_ttl_whichever_first() -> None:
+    j = job(schedule="@every 1s", repeats=2, ttl="1h")
+    assert len([w for w, _ in run(j, "ssss") if w != "done"]) == 2
+    j = job(schedule="@every 1s", repeats=100, ttl="2s")
+    assert len([w for w, _ in run(j, "ssss") if w != "done"]) == 2
+
+
+def test_sub_second_every() -> None:
+    j = job(schedule="@every 250ms", repeats=4)
+    assert [w for w, _ in run(j, "sssss")] == [
+        t("2024-01-01T00:00:00.25Z"),
+        t("2024-01-01T00:00:00.5Z"),
+        t("2024-01-01T00:00:00.75Z"),
+        t("2024-01-01T00:00:01Z"),
+        "done",
+    ]
+
+
+def test_cron_with_no_match_in_five_years_finishes() -> None:
+    j = job(schedule="0 0 0 30 2 *")
+    assert scheduled_tick(j, CounterState()) is None
+
+
+def test_leap_day_schedule() -> None:
+    j = job(schedule="0 0 12 29 2 *")
+    assert [w for w, _ in run(j, "ss")] == [t("2024-02-29T12:00:00Z"), t("2028-02-29T12:00:00Z")]
+
+
+def test_dst_schedule_in_zone() -> None:
+    # 02:30 Berlin does not exist on 2024-03-31: the job skips that day.
+    j = parse_stored(
+        build_stored_job(
+            stored_pb2.UserJob(schedule="CRON_TZ=Europe/Berlin 0 30 2 * * *"),
+            parse_rfc3339("2024-03-29T12:00:00Z"),
+            1,
+        )
+    )
+    assert [w for w, _ in run(j, "sss")] == [
+        t("2024-03-30T01:30:00Z"),
+        t("2024-04-01T00:30:00Z"),
+        t("2024-04-02T00:30:00Z"),
+    ]
+
+
+# --- catch-up -------------------------------------------------------------------------------------------------------
+
+
+def test_catch_up_fires_every_missed_tick_back_to_back() -> None:
+    """Ticks follow the last *scheduled* time, so after downtime all missed ticks are due at once, in order."""
+    j = job(schedule="@every 1m")
+    st = CounterState()
+    now = NOW + 10 * 60 * S + 30 * S  # the engine was down for 10.5 minutes
+    fired = []
+    while (when := due_at(j, st)) is not None and when <= now:
+        fired.append(when)
+        st = on_success(j, st)
+    assert fired == [NOW + k * 60 * S for k in range(1, 11)]
+    assert due_at(j, st) == NOW + 11 * 60 * S
+    assert st.count == 10
+
+
+def test_catch_up_stops_at_repeats_and_expiration() -> None:
+    j = job(schedule="@every 1m", repeats=3)
+    st = CounterState()
+    fired = 0
+    while due_at(j, st) is not None:
+        fired += 1
+        st = on_success(j, st)
+    assert fired == 3
+
+
+# --- failure policies -----------------------------------------------------------------------------------------------
+
+
+def test_default_policy_four_attempts_one_second_apart_then_next_tick() -> None:
+    j = job(schedule="@every 10s")
+    assert run(j, "ffffs") == [
+        (t("2024-01-01T00:00:10Z"), "f"),
+        (t("2024-01-01T00:00:11Z"), "f"),
+        (t("2024-01-01T00:00:12Z"), "f"),
+        (t("2024-01-01T00:00:13Z"), "f"),
+        # Given up: the next tick keeps the original cadence.
+        (t("2024-01-01T00:00:20Z"), "s"),
+    ]
+
+
+def test_default_policy_state_transitions() -> None:
+    j = job(schedule="@every 10s")
+    st = CounterState()
+    for k in range(1, 4):
+        st = on_failure(j, st)
+        assert st == CounterState(count=0, last_trigger_ns=None, attempts=k)
+    st = on_failure(j, st)
+    assert st == CounterState(count=1, last_trigger_ns=NOW + 10 * S, attempts=0)
+
+
+def test_success_after_retries_resets_attempts() -> None:
+    j = job(schedule="@every 10s")
+    assert run(j, "ffss") == [
+        (t("2024-01-01T00:00:10Z"), "f"),
+        (t("2024-01-01T00:00:11Z"), "f"),
+        (t("2024-01-01T00:00:12Z"), "s"),
+        (t("2024-01-01T00:00:20Z"), "s"),  # from the scheduled 00:10, not from 00:12
+    ]
+
+
+def test_one_shot_that_gives_up_is_finished() -> None:
+    j = job(due_time="5s")
+    assert run(j, "fffff") == [
+        (t("2024-01-01T00:00:05Z"), "f"),
+        (t("2024-01-01T00:00:06Z"), "f"),
+        (t("2024-01-01T00:00:07Z"), "f"),
+        (t("2024-01-01T00:00:08Z"), "f"),
+        ("done", "f"),
+    ]
+
+
+def test_drop_moves_on_at_once_and_counts_the_tick() -> None:
+    j = job(schedule="@every 10s", repeats=2, failure_policy=DROP)
+    assert run(j, "fss") == [
+        (t("2024-01-01T00:00:10Z"), "f"),
+        (t("2024-01-01T00:00:20Z"), "s"),
+        ("done", "s"),
+    ]
+    st = on_failure(j, CounterState())
+    assert st == CounterState(count=1, last_trigger_ns=NOW + 10 * S, attempts=0)
+
+
+def test_drop_one_shot_finishes() -> None:
+    j = job(due_time="5s", failure_policy=DROP)
+    assert run(j, "ff") == [(t("2024-01-01T00:00:05Z"), "f"), ("done", "f")]
+
+
+def test_max_retries_zero_means_no_retry() -> None:
+    j = job(schedule="@every 10s", failure_policy=constant(2, 0))
+    assert run(j, "fs") == [(t("2024-01-01T00:00:10Z"), "f"), (t("2024-01-01T00:00:20Z"), "s")]
+
+
+def test_constant_with_custom_interval_and_retries() -> None:
+    j = job(schedule="@every 1m", failure_policy=constant(5, 2))
+    assert run(j, "ffff") == [
+        (t("2024-01-01T00:01:00Z"), "f"),
+        (t("2024-01-01T00:01:05Z"), "f"),
+        (t("2024-01-01T00:01:10Z"), "f"),
+        (t("2024-01-01T00:02:00Z"), "f"),
+    ]
+
+
+def test_unlimited_retries_retry_forever() -> None:
+    j = job(due_time="1s", failure_policy=constant(0.5, None))
+    st = CounterState()
+    for k in range(1, 1001):
+        st = on_failure(j, st)
+        assert st.count == 0
+        assert st.attempts == k
+    assert due_at(j, st) == NOW + S + 1000 * 500_000_000
+    st = on_success(j, st)
+    assert due_at(j, st) is None
+
+
+def test_retry_times_can_pass_the_next_tick_without_skipping_it() -> None:
+    # Retries every 4 s on a 5 s schedule: the retries run late, the next tick keeps its own time.
+    j = job(schedule="@every 5s", failure_policy=constant(4, 3))
+    assert [w for w, _ in run(j, "fffff")] == [
+        t("2024-01-01T00:00:05Z"),
+        t("2024-01-01T00:00:09Z"),
+        t("2024-01-01T00:00:13Z"),
+        t("2024-01-01T00:00:17Z"),
+        t("2024-01-01T00:00:10Z"),  # next tick, already due
+    ]
+
+
+def test_retry_beyond_expiration_still_retries_the_tick() -> None:
+    # Expiry only gates ticks; go-etcd-cron keeps retrying an admitted tick.
+    j = job(schedule="@every 10s", ttl="10s")
+    assert [w for w, _ in run(j, "fffff")] == [
+        t("2024-01-01T00:00:10Z"),
+        t("2024-01-01T00:00:11Z"),
+        t("2024-01-01T00:00:12Z"),
+        t("2024-01-01T00:00:13Z"),
+        "done",
+    ]
+
+
+def test_given_up_ticks_count_toward_repeats() -> None:
+    j = job(schedule="@every 10s", repeats=2, failure_policy=constant(1, 1))
+    assert [w for w, _ in run(j, "fffff")] == [
+        t("2024-01-01T00:00:10Z"),
+        t("2024-01-01T00:00:11Z"),
+        t("2024-01-01T00:00:20Z"),
+        t("2024-01-01T00:00:21Z"),
+        "done",
+    ]
+
+
+def test_none_policy_behaves_like_drop() -> None:
+    j = ParsedJob(
+        schedule=None, due_ns=NOW, start_ns=None, expiration_ns=None, repeats=None, policy=FailurePolicy("none")
+    )
+    st = on_failure(j, CounterState())
+    assert st == CounterState(count=1, last_trigger_ns=NOW, attempts=0)
+    assert due_at(j, st) is None
+
+
+def test_restart_resumes_a_retry_at_its_retry_time() -> None:
+    """Attempts are persisted, so after a restart the retry is due at tick + attempts*interval, not at the tick."""
+    j = job(schedule="@every 10s", failure_policy=constant(3, 5))
+    st = on_failure(j, on_failure(j, CounterState()))
+    restored = CounterState.from_proto(stored_pb2.Counter.FromString(st.to_proto(1).SerializeToString()))
+    assert restored == st
+    assert due_at(j, restored) == NOW + 10 * S + 6 * S
+
+
+# --- proto round trip -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "st",
+    [
+        CounterState(),
+        CounterState(count=3, last_trigger_ns=NOW + 123_456_789, attempts=2),
+        CounterState(count=2**32 - 1, last_trigger_ns=-1, attempts=0),
+        CounterState(count=0, last_trigger_ns=0, attempts=7),
+    ],
+)
+def test_counter_proto_round_trip(st: CounterState) -> None:
+    c = st.to_proto(partition_id=2**64 - 1)
+    assert c.job_partition_id == 2**64 - 1
+    assert c.HasField("last_trigger") == (st.last_trigger_ns is not None)
+    back = stored_pb2.Counter.FromString(c.SerializeToString())
+    assert CounterState.from_proto(back) == st
+
+
+def test_fresh_counter_has_no_last_trigger() -> None:
+    assert CounterState.from_proto(stored_pb2.Counter(job_partition_id=5)) == CounterState()
