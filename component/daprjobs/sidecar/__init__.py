@@ -1,0 +1,1 @@
+"""The daprjobs sidecar: the Dapr runtime API (jobs, health, metadata, actor hooks) for one app."""

@@ -1,0 +1,136 @@
+"""Calls from the sidecar into the app for a job trigger (daprd ``pkg/channel/{grpc,http}``).
+
+- gRPC apps: ``AppCallback/OnJobEvent``; on UNIMPLEMENTED the same request again on
+  ``AppCallbackAlpha/OnJobEventAlpha1`` (Node apps implement only that one).
+- HTTP apps: ``POST /job/<name>`` with ``content-type: application/json`` and the body rules of
+  ``jobjson.http_trigger_body``.
+- ``APP_API_TOKEN`` travels as ``dapr-api-token``. OK / 2xx and NOT_FOUND / 404 are success (404 is
+  not retried); a connection failure is ``UNREACHABLE`` so the caller can tell a down app from a failing one.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Protocol
+
+import aiohttp
+import grpc
+from dapr.proto.common.v1 import common_pb2
+from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
+from google.protobuf import any_pb2
+from yarl import URL
+
+from daprjobs.sidecar.errors import grpc_code_from_http
+from daprjobs.sidecar.jobjson import JobRenderError, http_trigger_body
+
+log = logging.getLogger(__name__)
+
+API_TOKEN_HEADER = "dapr-api-token"
+
+
+class TriggerResult(enum.Enum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+def outcome_from_code(code: grpc.StatusCode) -> TriggerResult:
+    """daprd streamer.invokeApp: OK and NotFound (non-retriable) are success, anything else failure."""
+    if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND):
+        return TriggerResult.SUCCESS
+    return TriggerResult.FAILED
+
+
+class AppChannel(Protocol):
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult: ...
+
+    async def close(self) -> None: ...
+
+
+def job_event_request(name: str, data: any_pb2.Any | None) -> appcallback_pb2.JobEventRequest:
+    """daprd's request: content_type is the data's *type URL* ("" for Python-SDK raw Anys)."""
+    request = appcallback_pb2.JobEventRequest(
+        name=name,
+        method="job/" + name,
+        content_type=data.type_url if data is not None else "",
+        http_extension=common_pb2.HTTPExtension(verb=common_pb2.HTTPExtension.Verb.POST),
+    )
+    if data is not None:
+        request.data.CopyFrom(data)
+    return request
+
+
+class GrpcAppChannel:
+    def __init__(self, host: str, port: int, app_token: str | None, max_message_size: int) -> None:
+        options = [
+            ("grpc.max_receive_message_length", max_message_size),
+            ("grpc.max_send_message_length", max_message_size),
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.min_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+        ]
+        self._channel = grpc.aio.insecure_channel(f"{host}:{port}", options=options)
+        self._stable = appcallback_pb2_grpc.AppCallbackStub(self._channel)
+        self._alpha = appcallback_pb2_grpc.AppCallbackAlphaStub(self._channel)
+        self._metadata: tuple[tuple[str, str], ...] = ((API_TOKEN_HEADER, app_token),) if app_token else ()
+
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult:
+        request = job_event_request(name, data)
+        try:
+            try:
+                await self._stable.OnJobEvent(request, metadata=self._metadata)
+            except grpc.aio.AioRpcError as err:
+                if err.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
+                await self._alpha.OnJobEventAlpha1(request, metadata=self._metadata)
+        except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.UNAVAILABLE:
+                log.info("app unreachable for job name=%s details=%s", name, err.details())
+                return TriggerResult.UNREACHABLE
+            result = outcome_from_code(err.code())
+            level = logging.INFO if result is TriggerResult.SUCCESS else logging.WARNING
+            log.log(level, "app answered job with an error name=%s code=%s details=%s",
+                    name, err.code().name, err.details())
+            return result
+        return TriggerResult.SUCCESS
+
+    async def close(self) -> None:
+        await self._channel.close(grace=None)
+
+
+class HttpAppChannel:
+    def __init__(self, session: aiohttp.ClientSession, host: str, port: int, app_token: str | None) -> None:
+        self._session = session
+        self._host = host
+        self._port = port
+        self._headers = {"content-type": "application/json"}
+        if app_token:
+            self._headers[API_TOKEN_HEADER] = app_token
+
+    def job_url(self, name: str) -> URL:
+        return URL.build(scheme="http", host=self._host, port=self._port, path="/job/" + name.removeprefix("/"))
+
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult:
+        try:
+            body = http_trigger_body(data)
+        except JobRenderError as exc:
+            log.error("cannot build the job request body name=%s error=%s", name, exc)
+            return TriggerResult.FAILED
+        try:
+            async with self._session.post(self.job_url(name), data=body, headers=self._headers) as resp:
+                await resp.read()
+                status = resp.status
+        except aiohttp.ClientConnectionError as exc:
+            log.info("app unreachable for job name=%s error=%s", name, exc)
+            return TriggerResult.UNREACHABLE
+        except aiohttp.ClientError as exc:
+            log.warning("job request to app failed name=%s error=%s", name, exc)
+            return TriggerResult.FAILED
+        result = outcome_from_code(grpc_code_from_http(status))
+        if status == 404 or result is TriggerResult.FAILED:
+            log.warning("app answered job with HTTP status name=%s status=%d", name, status)
+        return result
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,47 @@
+"""Prometheus metrics of one sidecar (own registry, so several sidecars can live in one process)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class SidecarMetrics:
+    def __init__(self, app_id: str) -> None:
+        self.registry = CollectorRegistry()
+        self.app_id = app_id
+        self.triggers = Counter(
+            "daprjobs_sidecar_job_triggers",
+            "Triggers received from the scheduler, by target (job/actor) and outcome (success/failed/requeued).",
+            ["app_id", "target", "outcome"],
+            registry=self.registry,
+        )
+        self.trigger_latency = Histogram(
+            "daprjobs_sidecar_job_trigger_seconds",
+            "Time to deliver a trigger to the app or actor runtime.",
+            ["app_id", "target"],
+            registry=self.registry,
+        )
+        self.api_requests = Counter(
+            "daprjobs_sidecar_api_requests",
+            "Dapr API requests served, by protocol, method and status.",
+            ["app_id", "protocol", "method", "status"],
+            registry=self.registry,
+        )
+        self._streams = Gauge(
+            "daprjobs_sidecar_scheduler_streams", "Open WatchJobs streams.", ["app_id"], registry=self.registry
+        )
+
+    def record_trigger(self, target: str, outcome: str, seconds: float) -> None:
+        self.triggers.labels(self.app_id, target, outcome).inc()
+        self.trigger_latency.labels(self.app_id, target).observe(seconds)
+
+    def record_request(self, protocol: str, method: str, status: str) -> None:
+        self.api_requests.labels(self.app_id, protocol, method, status).inc()
+
+    def track_streams(self, count: Callable[[], int]) -> None:
+        self._streams.labels(self.app_id).set_function(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
