@@ -21,6 +21,8 @@ from daprjobs.proto.stored.v1 import stored_pb2
 
 __all__ = ["CounterState", "due_at", "on_failure", "on_success", "scheduled_tick"]
 
+_UINT32 = (1 << 32) - 1
+
 
 @dataclass(slots=True)
 class CounterState:
@@ -38,7 +40,10 @@ class CounterState:
         )
 
     def to_proto(self, partition_id: int) -> stored_pb2.Counter:
-        c = stored_pb2.Counter(job_partition_id=partition_id, count=self.count, attempts=self.attempts)
+        # Both are uint32 on the wire; Go's counter wraps, and so does the stored copy here.
+        c = stored_pb2.Counter(
+            job_partition_id=partition_id, count=self.count & _UINT32, attempts=self.attempts & _UINT32
+        )
         if self.last_trigger_ns is not None:
             c.last_trigger.CopyFrom(ns_to_timestamp(self.last_trigger_ns))
         return c

@@ -17,6 +17,7 @@ Two evaluators:
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -121,6 +122,23 @@ class CronSchedule:
 
     # -- UTC: jump straight to the next allowed value of each field ------------------------------------------------
 
+    def _matching_days(self, year: int, month: int, first_day_no: int) -> int:
+        """Bit set of the days of ``month`` (bit d = day d) that pass the dom/dow rule."""
+        dim = days_from_civil(year + month // 12, month % 12 + 1, 1) - first_day_no
+        wd1 = (first_day_no + 4) % 7
+        dow_days = 0
+        dow = self.dow
+        for w in range(7):
+            if (dow >> w) & 1:
+                d = 1 + (w - wd1) % 7
+                while d <= dim:
+                    dow_days |= 1 << d
+                    d += 7
+        in_month = ((1 << (dim + 1)) - 1) & ~1
+        if self.dom & _STAR or dow & _STAR:
+            return self.dom & dow_days & in_month
+        return (self.dom | dow_days) & in_month
+
     def _next_utc(self, t: int) -> int | None:
         limit = civil_from_days(t // _SECONDS_PER_DAY)[0] + _YEAR_LIMIT
         while True:
@@ -133,7 +151,10 @@ class CronSchedule:
                 t = (days_from_civil(year, nm, 1) if nm is not None else days_from_civil(year + 1, 1, 1)) * 86_400
                 continue
             if not self._day_matches(day, (days + 4) % 7):
-                t = (days + 1) * _SECONDS_PER_DAY
+                first = days - day + 1
+                nd = _next_bit(self._matching_days(year, month, first), day + 1, 31)
+                t = first + nd - 1 if nd is not None else days_from_civil(year + month // 12, month % 12 + 1, 1)
+                t *= _SECONDS_PER_DAY
                 continue
             hour, rem = divmod(sod, 3600)
             minute, second = divmod(rem, 60)
@@ -154,9 +175,14 @@ class CronSchedule:
                 continue
             return t
 
-    # -- named zone: robfig's wall-clock walk, step by step ----------------------------------------------------------
+    # -- named zone: robfig's wall-clock walk ----------------------------------------------------------------------
 
-    def _next_zoned(self, t: int, zone: ZoneInfo) -> int | None:
+    def _next_zoned(self, t: int, zone: ZoneInfo, jump: bool = True) -> int | None:
+        """robfig's walk. With ``jump``, the hour, minute and second loops skip straight to the next allowed value
+        when the UTC offset is the same there (then every skipped step would have been a non-match too); across an
+        offset change they step one unit at a time like robfig. ``jump=False`` is the plain walk (tests use it as
+        the reference)."""
+
         def offset(unix: int) -> int:
             off = datetime.fromtimestamp(unix, zone).utcoffset()
             return 0 if off is None else int(off.total_seconds())
@@ -175,6 +201,16 @@ class CronSchedule:
             yy, m0 = divmod(y * 12 + mo - 1, 12)
             local = (days_from_civil(yy, m0 + 1, 1) + d - 1) * _SECONDS_PER_DAY + h * 3600 + mi * 60 + s
             return local - offset(local - offset(local))
+
+        def skip(unix: int, value: int, mask: int, top: int, unit: int) -> int:
+            """Where robfig's `t += unit` loop over a field with current value `value` (0..top) ends: at the next
+            allowed value, or at the field's wrap to 0; one step only if the offset changes on the way."""
+            if jump:
+                nv = _next_bit(mask, value + 1, top)
+                dest = unix + ((nv if nv is not None else top + 1) - value) * unit
+                if offset(dest) == offset(unix):
+                    return dest
+            return unix + unit
 
         added = False
         limit = fields(t)[0] + _YEAR_LIMIT
@@ -215,7 +251,8 @@ class CronSchedule:
                 if not added:
                     added = True
                     t = go_date(y, mo, d, h, 0, 0)
-                t += 3600
+                    h = fields(t)[3]
+                t = skip(t, h, self.hour, 23, 3600)
                 y, mo, d, h, mi, s, wd = fields(t)
                 if h == 0:
                     wrapped = True
@@ -226,7 +263,8 @@ class CronSchedule:
                 if not added:
                     added = True
                     t -= t % 60  # Go's Truncate(time.Minute) works on absolute time
-                t += 60
+                    mi = fields(t)[4]
+                t = skip(t, mi, self.minute, 59, 60)
                 y, mo, d, h, mi, s, wd = fields(t)
                 if mi == 0:
                     wrapped = True
@@ -235,7 +273,7 @@ class CronSchedule:
                 continue
             while not (self.second >> s) & 1:
                 added = True
-                t += 1
+                t = skip(t, s, self.second, 59, 1)
                 y, mo, d, h, mi, s, wd = fields(t)
                 if s == 0:
                     wrapped = True
@@ -353,9 +391,15 @@ def _load_zone(name: str) -> ZoneInfo | None:
         raise ScheduleError(f"provided bad location {name}: unknown time zone {name}") from None
 
 
+# Go's unicode.IsSpace set (Python's str.isspace also counts U+001C..U+001F, Go does not).
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE_RUN = re.compile(f"[{re.escape(_GO_SPACE)}]+")
+_EVERY = "@every "
+
+
 def _go_fields(s: str) -> list[str]:
-    # Go's strings.Fields splits on Unicode white space, as str.split() does.
-    return s.split()
+    """Go's strings.Fields."""
+    return [f for f in _GO_SPACE_RUN.split(s) if f]
 
 
 _DESCRIPTORS: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -373,35 +417,34 @@ _DESCRIPTORS: dict[str, tuple[int, int, int, int, int, int]] = {
 def parse_schedule(spec: str) -> Schedule:
     """Parse a Dapr job schedule (cached by spec string). Raises ScheduleError with dapr/kit's texts.
 
-    Deliberate differences from dapr/kit (each would otherwise crash or hot-loop the scheduler):
-    - a ``TZ=``/``CRON_TZ=`` prefix with nothing after it is an error (Go panics on it);
-    - ``@every`` with a zero or negative duration is an error (kit would fire continuously);
-    - a zone prefix on ``@every`` is an error, as Dapr's own integration tests require.
+    The zone checks follow the dapr/kit that Dapr 1.18 pins (kit PRs #160-#162): a zone prefix on ``@every`` is
+    refused (``timezone is not supported for @every schedules: <spec>``) and a prefix with no space after it is an
+    error instead of a panic. Deliberate difference: ``@every`` with a zero or negative duration is refused (kit
+    would fire it continuously).
     """
     if len(spec) == 0:
         raise ScheduleError("empty spec string")
     zone: ZoneInfo | None = None
-    has_zone = False
+    prefixed = spec
     if spec.startswith(("TZ=", "CRON_TZ=")):
         space = spec.find(" ")
         eq = spec.find("=")
         if space < 0:
-            raise ScheduleError(f"missing schedule after time zone: {spec}")
+            raise ScheduleError(f"timezone prefix is not followed by a schedule: {prefixed}")
         zone = _load_zone(spec[eq + 1 : space])
-        has_zone = True
-        spec = spec[space:].strip()
+        spec = spec[space:].strip(_GO_SPACE)
+        if spec.startswith(_EVERY):
+            # An interval has no wall clock for a zone to apply to.
+            raise ScheduleError(f"timezone is not supported for @every schedules: {prefixed}")
     if spec.startswith("@"):
         fields = _DESCRIPTORS.get(spec)
         if fields is not None:
             return CronSchedule(*fields, zone=zone)
-        every = "@every "
-        if spec.startswith(every):
+        if spec.startswith(_EVERY):
             try:
-                delay = parse_go_duration(spec[len(every) :])
+                delay = parse_go_duration(spec[len(_EVERY) :])
             except ValueError as exc:
                 raise ScheduleError(f"failed to parse duration {spec}: {exc}") from None
-            if has_zone:
-                raise ScheduleError(f"time zone prefix is not supported with @every: {spec}")
             if delay <= 0:
                 raise ScheduleError(f"@every duration must be positive: {spec}")
             return EverySchedule(delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dapr.proto.common.v1 import common_pb2
 from daprjobs.counter import CounterState, due_at, on_failure, on_success, scheduled_tick
+from daprjobs.cronspec import parse_schedule
 from daprjobs.jobspec import FailurePolicy, ParsedJob, build_stored_job, parse_stored
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.timefmt import NS_PER_SECOND, format_rfc3339, parse_rfc3339
@@ -353,3 +354,64 @@ def test_counter_proto_round_trip(st: CounterState) -> None:
 
 def test_fresh_counter_has_no_last_trigger() -> None:
     assert CounterState.from_proto(stored_pb2.Counter(job_partition_id=5)) == CounterState()
+
+
+def test_counter_fields_wrap_like_go_uint32() -> None:
+    c = CounterState(count=2**32 + 5, last_trigger_ns=NOW, attempts=2**32).to_proto(1)
+    assert c.count == 5
+    assert c.attempts == 0
+
+
+def test_giving_up_the_due_time_tick_of_a_schedule_records_the_due_time() -> None:
+    j = job(schedule="@every 1m", due_time="10s", failure_policy=constant(1, 0))
+    st = on_failure(j, CounterState())
+    assert st == CounterState(count=1, last_trigger_ns=NOW + 10 * S, attempts=0)
+    assert due_at(j, st) == NOW + 70 * S
+
+
+def test_success_never_moves_backwards_when_the_tick_vanished() -> None:
+    # If the job cannot produce its current tick any more (foreign or edited data), success keeps last_trigger.
+    j = ParsedJob(
+        schedule=None, due_ns=NOW, start_ns=None, expiration_ns=None, repeats=None, policy=FailurePolicy("drop")
+    )
+    st = CounterState(count=1, last_trigger_ns=NOW)
+    assert on_success(j, st) == CounterState(count=2, last_trigger_ns=NOW, attempts=0)
+    assert on_failure(j, st) == CounterState(count=2, last_trigger_ns=NOW, attempts=0)
+
+
+def test_resumed_counter_continues_from_last_trigger() -> None:
+    """A counter loaded from etcd after a failover picks up at the tick after last_trigger."""
+    j = job(schedule="0 */15 * * * *")
+    st = CounterState.from_proto(
+        CounterState(count=4, last_trigger_ns=parse_rfc3339("2024-01-01T01:00:00Z")).to_proto(1)
+    )
+    assert format_rfc3339(due_at(j, st) or 0) == "2024-01-01T01:15:00Z"
+
+
+def test_schedule_without_start_or_due_is_finished() -> None:
+    j = ParsedJob(
+        schedule=parse_schedule("@every 1s"),
+        due_ns=None,
+        start_ns=None,
+        expiration_ns=None,
+        repeats=None,
+        policy=FailurePolicy("drop"),
+    )
+    assert scheduled_tick(j, CounterState()) is None
+
+
+def test_zoned_schedule_ticks_from_start() -> None:
+    j = parse_stored(
+        build_stored_job(
+            stored_pb2.UserJob(schedule="CRON_TZ=America/New_York 0 0 1 * * *", repeats=3),
+            parse_rfc3339("2024-11-02T12:00:00Z"),
+            1,
+        )
+    )
+    # 2024-11-03 is fall-back day: 01:00 happens twice and robfig fires in both.
+    assert [w for w, _ in run(j, "ssss")] == [
+        t("2024-11-03T01:00:00-04:00"),
+        t("2024-11-03T01:00:00-05:00"),
+        t("2024-11-04T01:00:00-05:00"),
+        "done",
+    ]

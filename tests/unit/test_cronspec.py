@@ -112,11 +112,42 @@ def test_deliberately_refused_specs(spec: str) -> None:
         parse_schedule(spec)
 
 
-def test_every_error_texts() -> None:
-    with pytest.raises(ScheduleError, match=r"^@every duration must be positive: @every 0s$"):
+def test_zone_and_every_error_texts() -> None:
+    # Texts of the dapr/kit Dapr 1.18 pins (kit #160-#162); the zero-interval one is daprjobs' own.
+    with pytest.raises(ScheduleError) as info:
         parse_schedule("@every 0s")
-    with pytest.raises(ScheduleError, match=r"^time zone prefix is not supported with @every: @every 1h$"):
+    assert str(info.value) == "@every duration must be positive: @every 0s"
+    with pytest.raises(ScheduleError) as info:
         parse_schedule("CRON_TZ=Europe/Rome @every 1h")
+    assert str(info.value) == "timezone is not supported for @every schedules: CRON_TZ=Europe/Rome @every 1h"
+    # Checked before the duration is even parsed.
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("TZ=UTC   @every nonsense")
+    assert str(info.value) == "timezone is not supported for @every schedules: TZ=UTC   @every nonsense"
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("CRON_TZ=Europe/Rome")
+    assert str(info.value) == "timezone prefix is not followed by a schedule: CRON_TZ=Europe/Rome"
+    # A bad zone is reported before anything about the schedule.
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("TZ=Bad/Zone @every 1h")
+    assert str(info.value) == "provided bad location Bad/Zone: unknown time zone Bad/Zone"
+
+
+def test_zone_prefix_with_descriptors_and_whitespace() -> None:
+    assert nxt("CRON_TZ=Asia/Tokyo @daily", "2024-06-01T00:00:00Z") == "2024-06-01T15:00:00Z"
+    assert nxt("TZ=Asia/Tokyo \t 0 0 9 * * *", "2024-06-01T00:00:00Z") == "2024-06-02T00:00:00Z"
+    assert nxt("TZ= 0 0 9 * * *", "2024-06-01T00:00:00Z") == "2024-06-01T09:00:00Z"  # empty zone is UTC
+    # The zone name ends at the first ASCII space only.
+    with pytest.raises(ScheduleError, match="provided bad location"):
+        parse_schedule("TZ=Asia/Tokyo\t0 0 9 * * *")
+
+
+def test_fields_split_on_go_white_space_only() -> None:
+    assert nxt("0\u3000 0\xa09 * * *", "2024-06-01T00:00:00Z") == "2024-06-01T09:00:00Z"
+    # U+001F is white space to Python but not to Go: one field "0\x1f0", which is not a number.
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule("0\x1f0 0 9 * * *")
+    assert str(info.value) == 'failed to parse int from 0\x1f0: strconv.Atoi: parsing "0\\x1f0": invalid syntax'
 
 
 def test_parse_is_cached() -> None:
@@ -355,3 +386,71 @@ def test_zone_walk_agrees_with_utc_search_on_random_specs() -> None:
             if a is None:
                 break
             t = a
+
+
+def _random_spec(rng: random.Random) -> str:
+    def field(lo: int, hi: int) -> str:
+        kind = rng.randrange(7)
+        if kind == 0:
+            return "*"
+        if kind == 1:
+            return str(rng.randint(lo, hi))
+        if kind == 2:
+            a = rng.randint(lo, hi)
+            return f"{a}-{rng.randint(a, hi)}"
+        if kind == 3:
+            return f"*/{rng.randint(1, hi - lo + 1)}"
+        if kind == 4:
+            return f"{rng.randint(lo, hi)}/{rng.randint(1, 10)}"
+        if kind == 5:
+            return str(lo)
+        return ",".join(str(rng.randint(lo, hi)) for _ in range(rng.randint(1, 4)))
+
+    return " ".join([field(0, 59), field(0, 59), field(0, 23), field(1, 31), field(1, 12), field(0, 6)])
+
+
+@pytest.mark.parametrize(
+    ("zone", "around"),
+    [
+        ("America/New_York", ["2024-03-10T07:00:00Z", "2024-11-03T06:00:00Z"]),
+        ("Europe/Berlin", ["2024-03-31T01:00:00Z", "2024-10-27T01:00:00Z"]),
+        ("America/Sao_Paulo", ["2018-11-04T03:00:00Z", "2019-02-17T02:00:00Z"]),  # DST at midnight
+        ("Australia/Lord_Howe", ["2024-04-06T15:00:00Z", "2024-10-05T15:30:00Z"]),  # 30-minute DST
+        ("America/Havana", ["2024-03-10T05:00:00Z", "2024-11-03T05:00:00Z"]),  # DST at midnight
+        ("Asia/Kolkata", ["2024-06-01T00:00:00Z"]),
+    ],
+)
+def test_zone_jumps_equal_the_plain_robfig_walk(zone: str, around: list[str]) -> None:
+    """The jumping walk must pick exactly what robfig's one-unit-at-a-time walk picks, near DST changes."""
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random(zone)
+    tz = ZoneInfo(zone)
+    specs = ["0 0 * * * *", "0 30 * * * *", "0 0 2 * * *", "0 30 2 * * *", "0 0 0 * * *", "*/7 * * * * *"]
+    specs += [_random_spec(rng) for _ in range(60)]
+    for spec in specs:
+        sched = parse_schedule(f"CRON_TZ={zone} {spec}")
+        assert isinstance(sched, CronSchedule)
+        for centre in around:
+            t = ts(centre) + rng.randrange(-36 * 3600, 36 * 3600) * S
+            for _ in range(4):
+                start = t // S + 1
+                fast = sched._next_zoned(start, tz, jump=True)
+                slow = sched._next_zoned(start, tz, jump=False)
+                assert fast == slow, (spec, format_rfc3339(t))
+                if fast is None:
+                    break
+                t = fast * S
+
+
+def test_fixed_offset_zone_equals_shifted_utc() -> None:
+    """In a zone without DST, a spec fires at the UTC instants of the same wall times."""
+    rng = random.Random(99)
+    for _ in range(100):
+        spec = _random_spec(rng)
+        utc = parse_schedule(spec)
+        tokyo = parse_schedule(f"CRON_TZ=Asia/Tokyo {spec}")  # +09:00, no DST since 1951
+        t = rng.randrange(ts("2000-01-01T00:00:00Z"), ts("2040-01-01T00:00:00Z"))
+        a = utc.next(t + 9 * 3600 * S)
+        b = tokyo.next(t)
+        assert (a is None and b is None) or (a is not None and b == a - 9 * 3600 * S), spec

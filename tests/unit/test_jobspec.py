@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dapr.proto.common.v1 import common_pb2
-from daprjobs.cronspec import EverySchedule, parse_schedule
+from daprjobs.cronspec import EverySchedule, ScheduleError, parse_schedule
 from daprjobs.jobspec import (
     DEFAULT_FAILURE_POLICY,
     FailurePolicy,
@@ -215,3 +215,34 @@ def test_parse_stored_without_policy_is_none_kind() -> None:
 )
 def test_failure_policy_from_proto(policy: common_pb2.JobFailurePolicy | None, expected: FailurePolicy) -> None:
     assert failure_policy_from_proto(policy) == expected
+
+
+def test_more_check_order() -> None:
+    # repeats == 1 passes the "schedule to repeat" check, then the ttl check applies.
+    assert reason(user(due_time="1s", repeats=1, ttl="1h")) == "job must have a schedule to have a ttl"
+    # The schedule is parsed before due time and ttl.
+    assert reason(user(schedule="@every 0s", due_time="x", ttl="y")) == "@every duration must be positive: @every 0s"
+    assert reason(user(schedule="TZ=Nope * * * * * *")) == "provided bad location Nope: unknown time zone Nope"
+    # The due time is parsed before the ttl.
+    assert reason(user(schedule="@every 1s", due_time="x", ttl="-1h")) == "due time format not recognized"
+
+
+def test_metadata_and_payload_are_stored_unchanged() -> None:
+    meta = any_pb2.Any(type_url="type.googleapis.com/dapr.proto.scheduler.v1.JobMetadata", value=b"\x0a\x01a")
+    payload = any_pb2.Any(type_url="type.googleapis.com/google.protobuf.BytesValue", value=b"\x0a\x02hi")
+    stored = build_stored_job(user(due_time="1s", metadata=meta, payload=payload), NOW, 1)
+    assert stored.job.metadata == meta
+    assert stored.job.payload == payload
+
+
+def test_parse_stored_with_a_schedule_that_no_longer_parses_raises() -> None:
+    stored = build_stored_job(user(schedule="@every 1s"), NOW, 1)
+    stored.job.schedule = "garbage"
+    with pytest.raises(ScheduleError):
+        parse_stored(stored)
+
+
+def test_parse_stored_due_and_schedule() -> None:
+    parsed = parse_stored(build_stored_job(user(schedule="@every 1s", due_time="5s"), NOW, 1))
+    assert parsed.due_ns == NOW + 5 * S
+    assert parsed.start_ns is None

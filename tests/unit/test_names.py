@@ -207,3 +207,10 @@ def test_invalid_actor_names(name: str, message: str) -> None:
 )
 def test_go_quote(s: str, quoted: str) -> None:
     assert go_quote(s) == quoted
+
+
+def test_length_limit_counts_bytes() -> None:
+    # 127 two-byte characters = 254 bytes: too long (and not DNS-1123 either).
+    with pytest.raises(InvalidJobName) as info:
+        validate_job_name("é" * 127)
+    assert "must be no more than 253 characters, " in str(info.value)
