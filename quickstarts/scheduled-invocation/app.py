@@ -1,0 +1,107 @@
+"""Scheduled invocation: "email the sales report every day at 6 AM".
+
+Instead of a cron daemon, the app asks Dapr to call it back: it schedules a `daily-sales-report` job with the
+Python SDK (`DaprClient.schedule_job`) and does the follow-up work (build the report, send the email) in its
+`POST /job/daily-sales-report` handler. The job's data (raw JSON in an Any, as the SDK examples do) arrives
+as the request body.
+
+    daprjobs run --app-id report-service --app-port 6004 --resources-path . \
+        -- python quickstarts/scheduled-invocation/app.py [--demo]
+
+Without --demo the report goes out at 06:00 every day. With --demo it goes out every 2 seconds, twice, and
+the app exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import pathlib
+import random
+
+from aiohttp import web
+from dapr.aio.clients import DaprClient
+from dapr.clients.grpc._jobs import ConstantFailurePolicy, Job
+from google.protobuf.any_pb2 import Any as GrpcAny
+
+OUTBOX = pathlib.Path(os.environ.get("REPORT_OUTBOX", "/tmp/daprjobs-report-outbox"))
+
+
+def build_report(region: str) -> dict[str, object]:
+    """Stand-in for the real query: yesterday's sales for the region."""
+    day = datetime.date.today() - datetime.timedelta(days=1)
+    orders = [round(random.uniform(10, 500), 2) for _ in range(random.randint(5, 15))]
+    return {"region": region, "day": day.isoformat(), "orders": len(orders), "revenue": round(sum(orders), 2)}
+
+
+def send_email(to: str, report: dict[str, object]) -> pathlib.Path:
+    """Stand-in for an email provider: the message lands in an outbox directory."""
+    OUTBOX.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    path = OUTBOX / f"report-{stamp}.eml"
+    path.write_text(f"To: {to}\nSubject: Sales report {report['day']} ({report['region']})\n\n"
+                    f"{json.dumps(report, indent=2)}\n")
+    return path
+
+
+class ReportService:
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.sent = 0
+        self.done = asyncio.Event()
+
+    async def on_job(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name != "daily-sales-report":
+            return web.Response(status=404)  # not ours: 404 tells Dapr not to retry
+        settings = json.loads(await request.read())
+        report = build_report(settings["region"])
+        path = send_email(settings["to"], report)
+        self.sent += 1
+        print(f"job delivered: {name} -> report for {report['day']} emailed to {settings['to']} "
+              f"({report['orders']} orders, revenue {report['revenue']}) [{path.name}]", flush=True)
+        if self.expected and self.sent >= self.expected:
+            self.done.set()
+        return web.Response(status=200)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--demo", action="store_true", help="send every 2 seconds, twice, then exit")
+    args = parser.parse_args()
+    demo = args.demo or os.environ.get("DEMO") == "1"
+    service = ReportService(expected=2 if demo else 0)
+
+    app = web.Application()
+    app.router.add_post("/job/{name}", service.on_job)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", int(os.environ.get("APP_PORT", "6004"))).start()
+
+    settings = GrpcAny()
+    settings.value = json.dumps({"region": "emea", "to": "sales-team@example.com"}).encode()
+    job = Job(
+        name="daily-sales-report",
+        schedule="@every 2s" if demo else "0 0 6 * * *",  # seconds-first cron: 06:00:00 every day
+        repeats=2 if demo else None,
+        data=settings,
+        failure_policy=ConstantFailurePolicy(max_retries=5, interval_seconds=60),
+    )
+    async with DaprClient() as client:
+        await client.schedule_job(job, overwrite=True)
+        print(f"job scheduled: daily-sales-report ({job.schedule})", flush=True)
+        if not demo:
+            await asyncio.Event().wait()
+        try:
+            await asyncio.wait_for(service.done.wait(), timeout=60)
+        except TimeoutError:
+            raise SystemExit(f"demo: only {service.sent} of {service.expected} reports were sent") from None
+    print(f"demo complete: {service.sent} reports emailed (outbox {OUTBOX})", flush=True)
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
