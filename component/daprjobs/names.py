@@ -155,6 +155,12 @@ def _dns1123_subdomain_errors(value: str) -> list[str]:
     return errs
 
 
+def _go_lower(s: str) -> str:
+    """Go's strings.ToLower maps rune by rune; Python's full case mapping turns U+0130 into two runes ("i" plus a
+    combining dot) where Go gives a plain "i", which then passes the DNS check."""
+    return s.replace("\u0130", "i").lower()
+
+
 def validate_job_name(full: str) -> None:
     """go-etcd-cron's job name check on a full stored name. Raises InvalidJobName.
 
@@ -164,7 +170,7 @@ def validate_job_name(full: str) -> None:
     if len(full) == 0:
         raise InvalidJobName("job name cannot be empty")
     sanitized = full.translate(_SANITIZE)
-    for segment in sanitized.lower().split(SEP):
+    for segment in _go_lower(sanitized).split(SEP):
         errs = _dns1123_subdomain_errors(segment)
         if errs:
             raise InvalidJobName(f"job name is invalid {go_quote(sanitized)}: {', '.join(errs)}")

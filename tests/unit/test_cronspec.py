@@ -454,3 +454,28 @@ def test_fixed_offset_zone_equals_shifted_utc() -> None:
         a = utc.next(t + 9 * 3600 * S)
         b = tokyo.next(t)
         assert (a is None and b is None) or (a is not None and b == a - 9 * 3600 * S), spec
+
+
+def test_dst_decisions_in_plain_words() -> None:
+    """robfig's (and so Dapr's) answers, which daprjobs keeps:
+    - a wall time that does not exist (spring forward) is skipped that day, not moved;
+    - a wall time that exists twice (fall back) fires twice, once per UTC offset;
+    - hourly specs run 23 times on a spring-forward day and 25 times on a fall-back day."""
+    ny = "CRON_TZ=America/New_York "
+    assert fires(ny + "0 30 2 * * *", "2024-03-09T12:00:00Z", 2) == ["2024-03-11T06:30:00Z", "2024-03-12T06:30:00Z"]
+    assert fires(ny + "0 30 1 * * *", "2024-11-02T12:00:00Z", 3) == [
+        "2024-11-03T05:30:00Z",  # 01:30 EDT
+        "2024-11-03T06:30:00Z",  # 01:30 EST
+        "2024-11-04T06:30:00Z",
+    ]
+
+    def hourly_count(day_start: str, day_end: str) -> int:
+        sched = parse_schedule(ny + "0 0 * * * *")
+        t, end, n = ts(day_start) - 1, ts(day_end), 0
+        while (r := sched.next(t)) is not None and r < end:
+            n, t = n + 1, r
+        return n
+
+    assert hourly_count("2024-03-10T05:00:00Z", "2024-03-11T04:00:00Z") == 23
+    assert hourly_count("2024-11-03T04:00:00Z", "2024-11-04T05:00:00Z") == 25
+    assert hourly_count("2024-06-01T04:00:00Z", "2024-06-02T04:00:00Z") == 24

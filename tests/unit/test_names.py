@@ -214,3 +214,11 @@ def test_length_limit_counts_bytes() -> None:
     with pytest.raises(InvalidJobName) as info:
         validate_job_name("é" * 127)
     assert "must be no more than 253 characters, " in str(info.value)
+
+
+def test_lower_casing_is_go_rune_by_rune() -> None:
+    # Go lower-cases U+0130 (capital I with dot) to a plain "i"; KELVIN SIGN to "k".
+    validate_job_name("app||ns||\u0130d")
+    validate_job_name("app||ns||\u212a8s")
+    with pytest.raises(InvalidJobName):
+        validate_job_name("app||ns||\u00c5")  # lower-cases to a non-ASCII letter
