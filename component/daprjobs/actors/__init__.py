@@ -1,0 +1,1 @@
+"""Dapr actors on daprjobs: reminders as scheduler jobs, in-memory timers, etcd state, etcd placement."""
