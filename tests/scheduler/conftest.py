@@ -1,0 +1,74 @@
+"""Fixtures for the scheduler integration tests: replicas in-process or as real `daprjobs scheduler` processes."""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import grpc
+import pytest
+from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
+from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
+
+from .replica_process import ReplicaProcess
+
+_ids = itertools.count()
+
+
+def unique_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def start_replica(module_etcd: EtcdProcess) -> AsyncIterator[Callable[..., object]]:
+    """Start in-process replicas on the module's etcd; all of one test share a fresh key prefix by default."""
+    prefix = unique_prefix()
+    started: list[SchedulerReplica] = []
+
+    async def start(replica_id: str | None = None, key_prefix: str | None = None, lease_ttl_s: int = 3,
+                    **kwargs: object) -> SchedulerReplica:
+        cfg = SchedulerConfig(replica_id=replica_id or f"replica-{next(_ids)}", listen_host="127.0.0.1",
+                              port=free_port(), etcd_endpoints=[module_etcd.endpoint],
+                              key_prefix=key_prefix or prefix, lease_ttl_s=lease_ttl_s, **kwargs)  # type: ignore[arg-type]
+        replica = SchedulerReplica(cfg)
+        await replica.start()
+        started.append(replica)
+        return replica
+
+    start.prefix = prefix  # type: ignore[attr-defined]
+    yield start
+    for replica in reversed(started):
+        if replica.ready.is_set():
+            await replica.stop()
+
+
+@pytest.fixture
+async def replica(start_replica: Callable[..., object]) -> SchedulerReplica:
+    return await start_replica()  # type: ignore[misc,no-any-return]
+
+
+@pytest.fixture
+async def stub(replica: SchedulerReplica) -> AsyncIterator[scheduler_pb2_grpc.SchedulerStub]:
+    async with grpc.aio.insecure_channel(replica.address) as channel:
+        yield scheduler_pb2_grpc.SchedulerStub(channel)
+
+
+@pytest.fixture
+def replica_processes(tmp_path: pathlib.Path) -> Iterator[Callable[..., ReplicaProcess]]:
+    """Start `daprjobs scheduler` subprocesses; every one still alive is killed after the test."""
+    procs: list[ReplicaProcess] = []
+
+    def spawn(replica_id: str, etcd_endpoint: str, key_prefix: str, lease_ttl_s: int = 3,
+              extra: list[str] | None = None) -> ReplicaProcess:
+        proc = ReplicaProcess(replica_id, etcd_endpoint, key_prefix, lease_ttl_s, tmp_path / f"{replica_id}.log",
+                              extra or [])
+        proc.spawn()
+        procs.append(proc)
+        return proc
+
+    yield spawn
+    for proc in procs:
+        proc.kill()
