@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -161,3 +166,51 @@ async def in_own_loop(scenario: Callable[[], Awaitable[T]]) -> T:
     test's loop that would freeze the in-process sidecar it is waiting for.
     """
     return await asyncio.to_thread(lambda: asyncio.run(scenario()))  # type: ignore[arg-type]
+
+
+class SchedulerProcess:
+    """A real ``daprjobs scheduler`` process at a fixed port, so ``kill -9`` is real."""
+
+    def __init__(self, etcd_endpoint: str, key_prefix: str, port: int, log_path: str) -> None:
+        self.etcd_endpoint = etcd_endpoint
+        self.key_prefix = key_prefix
+        self.port = port
+        self.healthz_port = free_port()
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "daprjobs", "scheduler", "--id", f"replica-{self.key_prefix}",
+                 "--port", str(self.port), "--etcd-client-endpoints", self.etcd_endpoint,
+                 "--etcd-key-prefix", self.key_prefix, "--lease-ttl", "3", "--healthz-port", str(self.healthz_port)],
+                stdout=log, stderr=log, start_new_session=True)
+
+    async def start(self, timeout: float = DEADLINE_S) -> None:
+        self.proc = await asyncio.to_thread(self._spawn)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"scheduler exited early, see {self.log_path}")
+            if await asyncio.to_thread(self._healthy):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"scheduler not ready in {timeout}s, see {self.log_path}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.healthz_port}/healthz", timeout=1) as resp:
+                return int(resp.status) == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
+_DOWN_PROBE_INTERVAL_S = 1.0
+
 
 @dataclass
 class HealthState:
@@ -118,7 +120,8 @@ class AppHealthMonitor:
                 raise
             except Exception:
                 log.exception("app health probe failed host=%s port=%d", self.host, self.port)
-            await asyncio.sleep(self.interval_s)
+            # While the app is down, look again soon: its jobs are waiting for it.
+            await asyncio.sleep(self.interval_s if self.healthy else min(self.interval_s, _DOWN_PROBE_INTERVAL_S))
 
     async def recheck(self) -> bool:
         """Probe now; a failure marks the app unhealthy at once (a delivery just failed to reach it)."""
