@@ -1,0 +1,124 @@
+"""Durability and placement: a restarted sidecar keeps reminders and state; two sidecars split one actor type,
+reminders fire where the actor lives, and a killed host's actors (and their reminders) move to the survivor."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import uuid
+
+import httpx
+import pytest
+from daprjobs.etcdembed import EtcdProcess, free_port
+
+from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
+
+pytestmark = pytest.mark.slow
+ACTOR = "DemoActor"
+
+
+async def call(sidecar: Sidecar, actor_id: str, method: str, arg: object = None) -> httpx.Response:
+    body = json.dumps(arg).encode() if arg is not None else b""
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await client.post(f"{sidecar.base}/v1.0/actors/{ACTOR}/{actor_id}/method/{method}", content=body)
+
+
+async def hosted(sidecar: Sidecar) -> bool:
+    return ACTOR in await sidecar.hosted_types()
+
+
+async def test_restarted_sidecar_keeps_reminders_and_state(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
+    scheduler = Scheduler(tmp_path, etcd.endpoint, "restart").start()
+    resources = write_components(tmp_path / "resources", etcd.endpoint)
+    first = Sidecar(tmp_path, "restart", scheduler.address, resources, app_port=free_port())
+    events = Events(tmp_path / "events.jsonl")
+    app = python_app(tmp_path, "py_http_actor_app.py", first, events, "restart-app")
+    second: Sidecar | None = None
+    procs: list[Proc] = [first, app, scheduler]
+    try:
+        await scheduler.ready()
+        first.start()
+        await first.ready()
+        app.start()
+        await eventually(lambda: hosted(first), 60, what="type hosted", procs=procs)
+        assert (await call(first, "keeper", "SetValue", {"kept": True})).status_code == 200
+        spec = {"name": "beat", "state": "durable", "due": 1, "period": 1}
+        assert (await call(first, "keeper", "RegisterReminder", spec)).status_code == 200
+        await events.wait("reminder", actor="keeper", name="beat", procs=procs)
+
+        first.stop()
+        before = len(events.of("reminder", actor="keeper", name="beat"))
+        # Same ports: the app keeps talking to "its" sidecar, as with a daprd restart.
+        second = Sidecar(tmp_path, "restart", scheduler.address, resources, app_port=first.app_port,
+                         http_port=first.http_port, grpc_port=first.grpc_port)
+        procs = [second, app, scheduler]
+        second.start()
+        await second.ready()
+        await eventually(lambda: hosted(second), 60, what="type hosted again", procs=procs)
+        await events.wait("reminder", count=before + 2, actor="keeper", name="beat", procs=procs)
+        assert {e["state"] for e in events.of("reminder", actor="keeper")} == {"durable"}
+        got = await call(second, "keeper", "GetValue")
+        assert got.status_code == 200 and got.json() == {"kept": True}
+    finally:
+        for proc in (app, second, first, scheduler):
+            if proc is not None:
+                proc.stop()
+
+
+async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
+    scheduler = Scheduler(tmp_path, etcd.endpoint, "twohosts").start()
+    resources = write_components(tmp_path / "resources", etcd.endpoint)
+    sidecars = [Sidecar(tmp_path, "twohosts", scheduler.address, resources, app_port=free_port()) for _ in "ab"]
+    events = [Events(tmp_path / f"events-{n}.jsonl") for n in "ab"]
+    apps = [python_app(tmp_path, "py_http_actor_app.py", s, e, f"app-{n}", {"APP_NAME": n})
+            for s, e, n in zip(sidecars, events, "ab", strict=True)]
+    procs: list[Proc] = [*sidecars, *apps, scheduler]
+    try:
+        await scheduler.ready()
+        for sidecar in sidecars:
+            sidecar.start()
+        for sidecar in sidecars:
+            await sidecar.ready()
+        for app in apps:
+            app.start()
+        for sidecar in sidecars:
+            await eventually(lambda s=sidecar: hosted(s), 60, what="type hosted", procs=procs)  # type: ignore[misc]
+
+        # Each actor id lives on exactly one host, whichever sidecar the call enters through.
+        ids = [f"p-{i}-{uuid.uuid4().hex[:4]}" for i in range(12)]
+
+        async def placement_settled() -> dict[str, str] | None:
+            homes: dict[str, str] = {}
+            for actor_id in ids:
+                answers = {(await call(s, actor_id, "Whoami")).json()["app"] for s in sidecars}
+                if len(answers) != 1:
+                    return None
+                homes[actor_id] = answers.pop()
+            return homes
+
+        home: dict[str, str] = await eventually(placement_settled, 30, what="one home per actor", procs=procs)
+        assert set(home.values()) == {"a", "b"}, home  # 12 ids: both hosts get some
+
+        # Reminders fire on the actor's host, wherever they were registered from.
+        for i, actor_id in enumerate(ids):
+            spec = {"name": "tick", "state": actor_id, "due": 1, "period": 1}
+            assert (await call(sidecars[i % 2], actor_id, "RegisterReminder", spec)).status_code == 200
+        for actor_id in ids:
+            where = "ab".index(home[actor_id])
+            await events[where].wait("reminder", actor=actor_id, name="tick", procs=procs)
+        for actor_id in ids:
+            other = 1 - "ab".index(home[actor_id])
+            assert events[other].of("reminder", actor=actor_id) == [], actor_id
+
+        # Kill host b (sidecar and app): its actors' reminders go on at host a.
+        sidecars[1].kill()
+        apps[1].kill()
+        moved = [a for a in ids if home[a] == "b"]
+        for actor_id in moved:
+            fired = await events[0].wait("reminder", count=2, actor=actor_id, name="tick", timeout=60, procs=procs)
+            assert fired[0]["state"] == actor_id
+        answer = await call(sidecars[0], moved[0], "Whoami")
+        assert answer.status_code == 200 and answer.json()["app"] == "a"
+    finally:
+        for proc in (*apps, *sidecars, scheduler):
+            proc.stop()
