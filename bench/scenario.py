@@ -1,0 +1,83 @@
+"""What a scenario gets to work with, and the registry ``python -m bench`` runs from.
+
+A scenario is a function ``run(ctx: ScenarioContext) -> None`` that starts what it needs under ``ctx.sup`` (stopped
+when it returns or fails), and fills ``ctx.result`` with figures, each beside a ceiling measured in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.processes import PortAllocator, ProcessSupervisor
+from bench.procstat import UsageSampler
+from bench.report import ScenarioResult
+from bench.stack import Stack
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    quick: bool = False
+    # Multiplies every job count (smoke tests run the quick sizes with tiny counts); durations are not scaled.
+    count_scale: float = 1.0
+    workdir: pathlib.Path = pathlib.Path("/tmp/daprjobs-bench")
+    # py-spy the scheduler and sidecar while the scenario measures (needs py-spy in the venv).
+    profile: bool = False
+
+
+@dataclass
+class ScenarioContext:
+    name: str
+    opts: RunOptions
+    sup: ProcessSupervisor
+    ports: PortAllocator
+    workdir: pathlib.Path
+    result: ScenarioResult
+    sampler: UsageSampler
+    # Results of scenarios that already ran in this invocation (the peer reuses the trigger figure).
+    earlier: dict[str, ScenarioResult] = field(default_factory=dict)
+
+    def count(self, full: int, quick: int) -> int:
+        """A job count for this run's size: ``full`` or ``quick``, times ``count_scale``, at least 1."""
+        base = quick if self.opts.quick else full
+        return max(1, math.ceil(base * self.opts.count_scale))
+
+    def seconds(self, full: float, quick: float) -> float:
+        return quick if self.opts.quick else full
+
+    def stack(self, label: str = "") -> Stack:
+        return Stack(self.sup, self.ports, self.workdir, label=label)
+
+    def watch_usage(self, stack: Stack) -> None:
+        """Sample CPU and RSS of every product process in ``stack`` from now on."""
+        for proc in stack.watched():
+            if not proc.name.startswith("loadgen"):
+                self.sampler.watch(proc.name, proc.pid)
+
+    def note(self, text: str) -> None:
+        self.result.notes.append(text)
+
+    def detail(self, key: str, value: Any) -> None:
+        self.result.details[key] = value
+
+
+ScenarioFn = Callable[[ScenarioContext], None]
+
+
+def registry() -> dict[str, ScenarioFn]:
+    """Scenario name -> function, in the order ``make bench`` runs them (imported lazily: each is self-contained)."""
+    from bench.scenarios import lateness, peer, recurring, register, reminders, replicas, scale, trigger
+
+    return {
+        "register": register.run,
+        "trigger": trigger.run,
+        "lateness": lateness.run,
+        "recurring": recurring.run,
+        "scale": scale.run,
+        "replicas": replicas.run,
+        "reminders": reminders.run,
+        "peer": peer.run,
+    }

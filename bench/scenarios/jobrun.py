@@ -1,0 +1,116 @@
+"""One job run against a full deployment: schedule jobs through the SDK, wait for the app to get them, read back.
+
+Shared by the trigger, lateness, recurring, replicas and peer scenarios. The due instant of a batch of jobs must
+fall after the last of them is scheduled, but how fast scheduling goes depends on the machine's load, so it is
+calibrated first with a few throwaway jobs due far in the future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.deliveries import DeliveryReport, analyse
+from bench.etcd_direct import EtcdDirect
+from bench.loadgen.client import run_loadgen
+from bench.scenario import ScenarioContext
+from bench.stack import KEY_PREFIX, NAMESPACE, AppHandle, SidecarHandle, Stack
+from bench.stored import app_job_name
+
+log = logging.getLogger(__name__)
+
+NS_PER_S = 1_000_000_000
+FAR_FUTURE_NS = 4_102_444_800 * NS_PER_S  # 2100-01-01
+APP_ID = "bench"
+REGISTER_THREADS = 8
+# Triggers a sidecar keeps in flight to the app is what the direct-feed ceiling must match.
+DELIVERY_CONCURRENCY = 32
+
+
+def jobs_prefix(name_prefix: str, app_id: str = APP_ID) -> bytes:
+    """The etcd key prefix of this app's jobs named ``name_prefix...``."""
+    return f"{KEY_PREFIX}/jobs/{app_job_name(NAMESPACE, app_id, name_prefix)}".encode()
+
+
+def count_jobs(endpoint: str, prefix: bytes) -> int:
+    async def go() -> int:
+        async with EtcdDirect(endpoint) as etcd:
+            return await etcd.count_prefix(prefix)
+
+    return asyncio.run(go())
+
+
+def sdk_register(ctx: ScenarioContext, sidecar: SidecarHandle, prefix: str, count: int, due_start_ns: int,
+                 spacing_ns: int = 0, period_ns: int = 0, schedule: str | None = None,
+                 repeats: int | None = None, threads: int = REGISTER_THREADS) -> dict[str, Any]:
+    args: dict[str, Any] = {"grpc_port": sidecar.grpc_port, "http_port": sidecar.http_port, "threads": threads,
+                            "prefix": prefix, "count": count, "due_start_ns": due_start_ns,
+                            "spacing_ns": spacing_ns, "period_ns": period_ns, "schedule": schedule,
+                            "repeats": repeats}
+    result = run_loadgen(ctx.sup, "sdk-register", args, timeout=3600)
+    if result["failed"]:
+        raise RuntimeError(f"{result['failed']} of {count} ScheduleJob calls failed, e.g. {result['errors'][:2]}")
+    return result
+
+
+def calibrated_due(ctx: ScenarioContext, sidecar: SidecarHandle, count: int, margin: float = 1.4,
+                   extra_s: float = 3.0) -> tuple[int, float]:
+    """A due instant by which ``count`` jobs will surely be scheduled; returns (due ns, measured jobs/s).
+
+    The calibration jobs (``cal-*``) are due in 2100 and stay stored, idle, for the rest of the scenario.
+    """
+    calibration = min(1000, max(50, count // 10))
+    result = sdk_register(ctx, sidecar, "cal-", calibration, FAR_FUTURE_NS)
+    rate = max(50.0, float(result["rate_per_s"]))
+    due = time.time_ns() + int((count / rate * margin + extra_s) * NS_PER_S)
+    ctx.detail("calibration", {"jobs": calibration, "rate_per_s": round(rate, 1)})
+    return due, rate
+
+
+@dataclass
+class Arrival:
+    """When the app got the last expected delivery, and when etcd no longer held the jobs (all acked)."""
+
+    received: int
+    last_recv_ns: int
+    acked_at_ns: int | None
+    timed_out: bool
+
+
+def wait_for_deliveries(stack: Stack, app: AppHandle, expected: int, prefix: bytes | None,
+                        timeout_s: float, stall_s: float = 60.0) -> Arrival:
+    """Poll the app (and etcd, for one-shot jobs, which are deleted once acked) until all ``expected`` deliveries
+    arrived; gives up after ``timeout_s`` or when nothing moved for ``stall_s``."""
+    assert app.probe is not None
+    deadline = time.monotonic() + timeout_s
+    last_progress, last_count = time.monotonic(), -1
+    acked_at: int | None = None
+    stats = app.probe.stats()
+    watch = [p for p in stack.sup.processes if p.alive and not p.name.startswith("loadgen")]
+    while True:
+        stats = app.probe.stats()
+        if prefix is not None and acked_at is None and count_jobs(stack.etcd_endpoint, prefix) == 0:
+            acked_at = time.time_ns()
+        count = int(stats["count"])
+        if count >= expected and (prefix is None or acked_at is not None):
+            return Arrival(count, int(stats["last_recv_ns"]), acked_at, False)
+        if count != last_count:
+            last_count, last_progress = count, time.monotonic()
+        now = time.monotonic()
+        if now >= deadline or now - last_progress >= stall_s:
+            log.warning("deliveries stopped at %d of %d", count, expected)
+            return Arrival(count, int(stats["last_recv_ns"]), acked_at, True)
+        for proc in watch:
+            if not proc.alive:
+                raise RuntimeError(f"{proc.name} exited ({proc.returncode}) during the run; log {proc.log_path}:\n"
+                                   f"{proc.log_tail()}")
+        time.sleep(0.02)
+
+
+def read_report(ctx: ScenarioContext, app: AppHandle, expected_per_name: int = 1, tag: str = "") -> DeliveryReport:
+    assert app.probe is not None
+    records = app.probe.dump(ctx.workdir / f"deliveries{tag}.tsv")
+    return analyse(records, expected_per_name)

@@ -1,0 +1,54 @@
+"""Scenario 1, register: ScheduleJob through the official Python SDK (sync ``DaprClient``, 8 threads) and through
+the HTTP Jobs API (8 requests in flight): jobs/s and p50/p99/max latency.
+
+Ceiling: a raw etcd transaction loop with the same concurrency doing the write ScheduleJob does (a create-if-absent
+transaction of a stored job record of the same size), from one Python asyncio client. The jobs are due in 2100, so
+nothing fires while this runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.loadgen.client import run_loadgen
+from bench.report import Figure, at_least, at_most
+from bench.scenario import ScenarioContext
+from bench.scenarios.jobrun import APP_ID, FAR_FUTURE_NS, REGISTER_THREADS, sdk_register
+
+MAX_TXN_OPS = 10_000
+
+
+def run(ctx: ScenarioContext) -> None:
+    count = ctx.count(20_000, 2_000)
+    ctx.result.size.update(jobs_per_api=count, concurrency=REGISTER_THREADS)
+    stack = ctx.stack()
+    stack.start_etcd()
+    stack.start_scheduler(0, extra_args=["--etcd-max-txn-ops", str(MAX_TXN_OPS)])
+    app = stack.start_job_app(["unused-:1"])
+    sidecar = stack.start_sidecar(APP_ID, app.port, "grpc")
+    ctx.watch_usage(stack)
+
+    ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": count,
+                                                    "concurrency": REGISTER_THREADS, "key_prefix": "bench-ceiling"})
+    sdk = sdk_register(ctx, sidecar, "g-", count, FAR_FUTURE_NS)
+    http: dict[str, Any] = run_loadgen(ctx.sup, "http-register",
+                                       {"http_port": sidecar.http_port, "concurrency": REGISTER_THREADS,
+                                        "prefix": "h-", "count": count, "due_start_ns": FAR_FUTURE_NS})
+    if http["failed"]:
+        ctx.note(f"HTTP: {http['failed']} of {count} failed, e.g. {http['errors'][:1]}")
+    ctx.detail("ceiling_etcd_txn", ceiling)
+    ctx.detail("sdk_grpc", sdk)
+    ctx.detail("http", http)
+
+    c_rate, c_lat = ceiling["rate_per_s"], ceiling["latency"]
+    ceiling_name = f"raw etcd create txn, {REGISTER_THREADS} in flight"
+    r = ctx.result
+    r.add(Figure("SDK gRPC jobs/s", sdk["rate_per_s"], "1/s", c_rate, ceiling_name, **at_least(1500, ">= 1,500/s")))
+    r.add(Figure("SDK gRPC p50", sdk["latency"]["p50_ms"], "ms", c_lat["p50_ms"], ceiling_name))
+    r.add(Figure("SDK gRPC p99", sdk["latency"]["p99_ms"], "ms", c_lat["p99_ms"], ceiling_name,
+                 **at_most(50, "<= 50 ms")))
+    r.add(Figure("SDK gRPC max", sdk["latency"]["max_ms"], "ms", c_lat["max_ms"], ceiling_name))
+    r.add(Figure("HTTP jobs/s", http["rate_per_s"], "1/s", c_rate, ceiling_name))
+    r.add(Figure("HTTP p50", http["latency"]["p50_ms"], "ms", c_lat["p50_ms"], ceiling_name))
+    r.add(Figure("HTTP p99", http["latency"]["p99_ms"], "ms", c_lat["p99_ms"], ceiling_name))
+    r.add(Figure("HTTP max", http["latency"]["max_ms"], "ms", c_lat["max_ms"], ceiling_name))

@@ -1,0 +1,122 @@
+"""Scenario 7, reminders: actor reminders registered over HTTP, and reminder triggers to a FastAPI ``DaprActor`` app.
+
+Registration: one-shot reminders (due in 2100) on distinct actor ids, 24 requests in flight (Dapr's published run,
+667/s at p50 36 ms, implies about 24 in flight by Little's law): reminders/s, p50/p99. Ceilings: raw etcd doing the
+same create transactions at the same concurrency, and Dapr's published figures (v1.17 perf report, Kubernetes).
+Triggers: N one-shot reminders due at one instant, fired through the sidecar into the app: triggers/s from the due
+instant to the last one received. Ceiling: the app called directly as a sidecar calls it, at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+from bench.deliveries import analyse
+from bench.loadgen.client import run_loadgen
+from bench.processes import wait_until
+from bench.report import Figure, exactly, ratio_at_least
+from bench.scenario import ScenarioContext
+from bench.scenarios.jobrun import FAR_FUTURE_NS, wait_for_deliveries
+from bench.stats import NS_PER_S, LatencySummary, rate_per_s
+
+ACTOR_TYPE = "BenchActor"
+APP_ID = "bench-actors"
+CONCURRENCY = 24
+DAPR_REGISTER_QPS, DAPR_REGISTER_P50_MS, DAPR_REGISTER_P99_MS = 667.0, 35.99, 74.47
+DAPR_TRIGGER_QPS = 15_463.0
+COMPONENT = """apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: actorstate
+spec:
+  type: state.etcd
+  version: v2
+  metadata:
+    - name: actorStateStore
+      value: "true"
+    - name: endpoints
+      value: {endpoint}
+"""
+
+
+def actor_type_hosted(http_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v1.0/metadata", timeout=2) as resp:
+            return ACTOR_TYPE in resp.read().decode()
+    except OSError:
+        return False
+
+
+def run(ctx: ScenarioContext) -> None:
+    reg_count = ctx.count(20_000, 1_000)
+    trig_count = ctx.count(20_000, 1_000)
+    ctx.result.size.update(registrations=reg_count, triggers=trig_count, concurrency=CONCURRENCY)
+
+    stack = ctx.stack()
+    stack.start_etcd()
+    stack.start_scheduler(0, extra_args=["--etcd-max-txn-ops", "10000"])
+    ports = stack.sidecar_ports()
+    app = stack.start_actor_app(ports)
+    resources = ctx.workdir / "resources"
+    resources.mkdir(exist_ok=True)
+    (resources / "actorstate.yaml").write_text(COMPONENT.format(endpoint=stack.etcd_endpoint.removeprefix("http://")))
+    sidecar = stack.start_sidecar(APP_ID, app.port, "http", extra_args=["--resources-path", str(resources)],
+                                  ports=ports)
+    stack.wait_app(app)
+    wait_until(lambda: actor_type_hosted(sidecar.http_port), 60, f"{ACTOR_TYPE} hosted by the sidecar",
+               interval=0.2, watch=[sidecar.proc, app.proc])
+    stack.wait_streams()
+    ctx.watch_usage(stack)
+
+    ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": reg_count,
+                                                    "concurrency": CONCURRENCY, "key_prefix": "bench-ceiling"})
+    reg = run_loadgen(ctx.sup, "reminder-register",
+                      {"http_port": sidecar.http_port, "actor_type": ACTOR_TYPE, "id_prefix": "a-", "name": "idle",
+                       "count": reg_count, "concurrency": CONCURRENCY, "due_start_ns": FAR_FUTURE_NS})
+    if reg["failed"]:
+        raise RuntimeError(f"{reg['failed']} reminder registrations failed, e.g. {reg['errors'][:2]}")
+    ctx.detail("register", reg)
+    ctx.detail("ceiling_etcd_txn", ceiling)
+
+    # Triggers: due far enough ahead that registering them all finishes first (rate measured just above).
+    due = time.time_ns() + int((trig_count / max(50.0, reg["rate_per_s"]) * 1.4 + 3) * NS_PER_S)
+    fire = run_loadgen(ctx.sup, "reminder-register",
+                       {"http_port": sidecar.http_port, "actor_type": ACTOR_TYPE, "id_prefix": "a-", "name": "fire",
+                        "count": trig_count, "concurrency": CONCURRENCY, "due_start_ns": due})
+    if fire["failed"]:
+        raise RuntimeError(f"{fire['failed']} reminder registrations failed, e.g. {fire['errors'][:2]}")
+    if time.time_ns() > due:
+        ctx.note("registering the fired reminders overran their due instant")
+    arrival = wait_for_deliveries(stack, app, trig_count, None, timeout_s=max(120.0, trig_count / 50))
+    assert app.probe is not None
+    report = analyse(app.probe.dump(ctx.workdir / "reminders.tsv"))
+    last = max((d.recv_ns for d in report.deliveries), default=due)
+    e2e_rate = rate_per_s(report.names, last - due)
+    ctx.detail("triggers", {"received": arrival.received, "distinct": report.names, "duplicates": report.duplicates,
+                            "early": report.early, "rate_per_s": e2e_rate, "timed_out": arrival.timed_out,
+                            "lateness": LatencySummary.of_ns(report.lateness_ns).as_dict()})
+
+    for proc in (sidecar.proc, *[s.proc for s in stack.schedulers]):
+        proc.stop()
+    app.probe.reset()
+    direct = run_loadgen(ctx.sup, "actor-direct", {"app_port": app.port, "actor_type": ACTOR_TYPE, "id_prefix": "a-",
+                                                   "name": "fire", "count": trig_count, "concurrency": CONCURRENCY})
+    ctx.detail("ceiling_app_direct", direct)
+
+    r = ctx.result
+    etcd_name = f"raw etcd create txn, {CONCURRENCY} in flight"
+    r.add(Figure("reminder registrations/s", reg["rate_per_s"], "1/s", ceiling["rate_per_s"], etcd_name))
+    r.add(Figure("reminder registrations/s vs Dapr", reg["rate_per_s"], "1/s", DAPR_REGISTER_QPS,
+                 "Dapr v1.17 perf report (published)"))
+    r.add(Figure("registration p50", reg["latency"]["p50_ms"], "ms", DAPR_REGISTER_P50_MS,
+                 "Dapr v1.17 perf report (published)"))
+    r.add(Figure("registration p99", reg["latency"]["p99_ms"], "ms", DAPR_REGISTER_P99_MS,
+                 "Dapr v1.17 perf report (published)"))
+    r.add(Figure("registration p99 vs etcd", reg["latency"]["p99_ms"], "ms", ceiling["latency"]["p99_ms"], etcd_name))
+    r.add(Figure("reminder triggers/s", e2e_rate, "1/s", direct["rate_per_s"],
+                 f"app called directly, {CONCURRENCY} in flight"))
+    r.add(Figure("reminder triggers/s vs Dapr", e2e_rate, "1/s", DAPR_TRIGGER_QPS, "Dapr v1.17 perf report"))
+    r.add(Figure("reminders delivered", report.names, "reminders", trig_count, "registered",
+                 **ratio_at_least(1.0, "all")))
+    r.add(Figure("early reminders", report.early, "reminders", **exactly(0, "0")))

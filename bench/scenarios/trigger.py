@@ -1,0 +1,118 @@
+"""Scenario 2, trigger: N one-shot jobs due at one instant, delivered to a `dapr.ext.grpc` app, end to end.
+
+Figures: triggers/s as the app received them (N / (last receive - due)), and acked/s (N / (etcd empty - due)),
+since a one-shot job is deleted only once its trigger is acked. Ceilings, measured in the same run:
+(a) the same app process fed ``OnJobEventAlpha1`` directly at the sidecar's delivery concurrency, with the
+scheduler and sidecar stopped; (b) etcd doing the writes the scheduler does per trigger (the guarded delete of job
+and counter), batched as the scheduler batches them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.loadgen.client import run_loadgen
+from bench.report import Figure, exactly, ratio_at_least
+from bench.scenario import ScenarioContext
+from bench.scenarios.jobrun import (
+    APP_ID,
+    DELIVERY_CONCURRENCY,
+    calibrated_due,
+    jobs_prefix,
+    read_report,
+    sdk_register,
+    wait_for_deliveries,
+)
+from bench.stack import Stack
+from bench.stats import LatencySummary, rate_per_s
+
+PREFIX = "t-"
+MAX_TXN_OPS = 10_000
+
+
+def deploy(ctx: ScenarioContext, count: int, replicas: int = 1, label: str = "") -> Stack:
+    stack = ctx.stack(label)
+    stack.start_etcd()
+    for i in range(replicas):
+        stack.start_scheduler(i, extra_args=["--etcd-max-txn-ops", str(MAX_TXN_OPS)])
+    app = stack.start_job_app([f"{PREFIX}:{count}"])
+    stack.start_sidecar(APP_ID, app.port, "grpc")
+    stack.wait_streams()
+    ctx.watch_usage(stack)
+    return stack
+
+
+def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+    """Schedule ``count`` jobs due at one instant and time their delivery; returns the raw figures."""
+    app, sidecar = stack.apps[0], stack.sidecars[0]
+    due_ns, _ = calibrated_due(ctx, sidecar, count)
+    before = [s.triggered() for s in stack.schedulers]
+    reg = sdk_register(ctx, sidecar, PREFIX, count, due_ns)
+    registered_at = time.time_ns()
+    if registered_at > due_ns:
+        ctx.note(f"scheduling overran the due instant by {(registered_at - due_ns) / 1e9:.1f}s: "
+                 "some triggers fired while jobs were still being scheduled")
+    arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=max(120.0, count / 100))
+    after = [s.triggered() for s in stack.schedulers]
+    report = read_report(ctx, app)
+    start = due_ns  # the clock starts at the due instant
+    last_recv = max((d.recv_ns for d in report.deliveries), default=start)
+    return {
+        "count": count,
+        "due_ns": due_ns,
+        "register": reg,
+        "received": arrival.received,
+        "distinct": report.names,
+        "duplicates": report.duplicates,
+        "early": report.early,
+        "timed_out": arrival.timed_out,
+        "recv_rate_per_s": rate_per_s(report.names, last_recv - start),
+        "acked_rate_per_s": rate_per_s(count, arrival.acked_at_ns - start) if arrival.acked_at_ns else 0.0,
+        "acked_after_s": None if arrival.acked_at_ns is None else (arrival.acked_at_ns - start) / 1e9,
+        "lateness": LatencySummary.of_ns(report.lateness_ns).as_dict(),
+        "per_replica_triggered": [a - b for a, b in zip(after, before, strict=True)],
+    }
+
+
+def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+    """Ceiling (a): stop scheduler(s) and sidecar, reset the app, feed it directly at the same concurrency."""
+    for proc in [s.proc for s in stack.sidecars] + [s.proc for s in stack.schedulers]:
+        proc.stop()
+    app = stack.apps[0]
+    assert app.probe is not None
+    app.probe.reset()
+    result = run_loadgen(ctx.sup, "app-direct",
+                         {"app_port": app.port, "count": count, "prefix": PREFIX, "concurrency": DELIVERY_CONCURRENCY})
+    result["app_received"] = app.probe.count()
+    return result
+
+
+def ceiling_etcd(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+    """Ceiling (b): the per-trigger etcd writes, in the scheduler's largest batches, one transaction in flight."""
+    return run_loadgen(ctx.sup, "etcd-complete",
+                       {"endpoint": stack.etcd_endpoint, "count": count, "concurrency": 1,
+                        "batch": MAX_TXN_OPS // 2, "key_prefix": "bench-ceiling-b"})
+
+
+def run(ctx: ScenarioContext) -> None:
+    count = ctx.count(100_000, 5_000)
+    ctx.result.size.update(jobs=count)
+    stack = deploy(ctx, count)
+    e2e = measure_end_to_end(ctx, stack, count)
+    ctx.detail("end_to_end", e2e)
+    a = ceiling_app(ctx, stack, count)
+    ctx.detail("ceiling_app_direct", a)
+    b = ceiling_etcd(ctx, stack, count)
+    ctx.detail("ceiling_etcd_writes", b)
+    r = ctx.result
+    r.add(Figure("triggers/s (app received)", e2e["recv_rate_per_s"], "1/s", a["rate_per_s"],
+                 f"(a) app fed directly, {DELIVERY_CONCURRENCY} in flight",
+                 **ratio_at_least(0.6, ">= 0.6 x (a)")))
+    r.add(Figure("triggers/s (acked, jobs gone)", e2e["acked_rate_per_s"], "1/s", b["rate_per_s"],
+                 f"(b) etcd completion writes, batches of {MAX_TXN_OPS // 2}"))
+    r.add(Figure("delivered", e2e["distinct"], "jobs", count, "scheduled", **ratio_at_least(1.0, "all")))
+    r.add(Figure("duplicates", e2e["duplicates"], "deliveries", **exactly(0, "0")))
+    r.add(Figure("early", e2e["early"], "deliveries", **exactly(0, "0")))
+    r.add(Figure("lateness p99 (last of burst)", e2e["lateness"]["p99_ms"], "ms"))
+    r.add(Figure("scheduling rate during setup (SDK, 8 threads)", e2e["register"]["rate_per_s"], "1/s"))
