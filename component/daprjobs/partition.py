@@ -67,7 +67,10 @@ class PartitionTable:
             for slot, owner in enumerate(slot_owners(peer_view)):
                 if owner == peer:
                     claimed[slot] = True
-        self.owned: list[bool] = [owner == self_id for owner in mine]
+        # A replica outside its own view owns nothing (an empty view maps every slot to the owner "", which
+        # must not match the inactive table's empty id).
+        in_view = self_id in self.view
+        self.owned: list[bool] = [in_view and owner == self_id for owner in mine]
         self.active: list[bool] = [own and not c for own, c in zip(self.owned, claimed, strict=True)]
 
     def owns(self, partition_id: int) -> bool:
