@@ -101,7 +101,11 @@ class Engine:
     # --- informer sink -------------------------------------------------------------------------------------
 
     def on_sync(self, index: dict[str, JobRecord], counters_by_name: dict[str, bytes]) -> None:
-        for name in [n for n, job in self.active.items() if index.get(n) is not job.record]:
+        # A resync (after a broken watch) brings new record objects for unchanged jobs: keep those active with
+        # their in-memory counter, which may be ahead of etcd (writes still queued) and may have a trigger in
+        # flight. Only versions that changed or vanished are dropped.
+        for name in [n for n, job in self.active.items()
+                     if (rec := index.get(n)) is None or rec.rev != job.record.rev]:
             self._drop(name)
         for name, record in index.items():
             if name not in self.active and self.table.may_trigger(record.partition_id):
