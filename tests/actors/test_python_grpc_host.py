@@ -132,3 +132,24 @@ async def test_grpc_errors(stack: Stack) -> None:
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         state = await stub.GetActorState(actors_pb2.GetActorStateRequest(actor_type=ACTOR, actor_id="none", key="k"))
         assert state.data == b""
+
+
+async def test_unregister_reminders_by_type_and_id(stack: Stack) -> None:
+    ids = [f"bt-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    for actor_id in ids:
+        resp = await call(stack, actor_id, "RegisterReminder", {"name": "far", "state": "x", "due": 3600})
+        assert resp.status_code == 200, resp.text
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.sidecar.grpc_port}") as channel:
+        stub = dapr_pb2_grpc.DaprStub(channel)
+
+        async def names(actor_id: str) -> list[str]:
+            listed = await stub.ListActorReminders(actors_pb2.ListActorRemindersRequest(actor_type=ACTOR,
+                                                                                        actor_id=actor_id))
+            return [r.name for r in listed.reminders]
+
+        await stub.UnregisterActorRemindersByType(
+            actors_pb2.UnregisterActorRemindersByTypeRequest(actor_type=ACTOR, actor_id=ids[0]))
+        assert await names(ids[0]) == []
+        assert await names(ids[1]) == ["far"]
+        await stub.UnregisterActorRemindersByType(actors_pb2.UnregisterActorRemindersByTypeRequest(actor_type=ACTOR))
+        assert await names(ids[1]) == []

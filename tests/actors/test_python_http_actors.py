@@ -227,3 +227,19 @@ async def test_state_transaction_with_ttl(stack: Stack) -> None:
         resp = await client.put(url, json=[{"operation": "delete", "request": {"key": "long"}}])
         assert resp.status_code == 204
         assert (await client.get(f"{url}/long")).status_code == 204
+
+
+async def test_calls_into_one_actor_take_turns_and_other_actors_run_meanwhile(stack: Stack) -> None:
+    first, other = new_id(), new_id()
+    results = await asyncio.gather(
+        call(stack, first, "Slow", "one"), call(stack, first, "Slow", "two"), call(stack, other, "Slow", "three")
+    )
+    assert [r.status_code for r in results] == [200, 200, 200]
+    spans = {}
+    for event in stack.events.all():
+        if event["kind"] in ("slow-start", "slow-end"):
+            spans.setdefault(event["tag"], {})[event["kind"]] = event["t"]
+    one, two, three = spans["one"], spans["two"], spans["three"]
+    first_done, second = sorted((one, two), key=lambda s: s["slow-start"])
+    assert second["slow-start"] >= first_done["slow-end"]  # same actor: one at a time
+    assert three["slow-start"] < first_done["slow-end"] and first_done["slow-start"] < three["slow-end"]

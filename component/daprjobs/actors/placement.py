@@ -137,6 +137,11 @@ class PlacementRegistry:
     def lease_ttl_s(self) -> int:
         return self._lease_ttl_s
 
+    @property
+    def synced(self) -> bool:
+        """The table has been read from etcd at least once."""
+        return self._synced.is_set()
+
     def _prefix(self) -> bytes:
         return f"{self._root}/{self._namespace}/".encode()
 

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # How long an invocation waits for some host of its actor type to appear (start-up races).
 HOST_WAIT_S = 10.0
+# How long a call waits for the placement table's first read from etcd.
+PLACEMENT_SYNC_WAIT_S = 5.0
 # How many hosts a forwarded call tries before giving up (each refusal suspects that host).
 ROUTE_ATTEMPTS = 3
 
@@ -305,6 +307,9 @@ class ActorRuntime:
         placement = self._placement
         if placement is None:
             return self._ctx.host_address if actor_type in self._types else None
+        if not placement.synced:
+            # Until the table is read, this host would wrongly see itself as the only one.
+            await placement.wait_synced(max(wait_s, PLACEMENT_SYNC_WAIT_S))
         if wait_s > 0 and not placement.hosts(actor_type):
             await placement.wait_for_host(actor_type, wait_s)
         return placement.owner(actor_type, actor_id)

@@ -7,6 +7,7 @@ API for that header, so a small middleware adds it, as an app would).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -14,8 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import uvicorn
-from dapr.actor import Actor, ActorInterface, Remindable, actormethod
-from dapr.actor.runtime.config import ActorRuntimeConfig
+from dapr.actor import Actor, ActorInterface, ActorProxy, Remindable, actormethod
+from dapr.actor.runtime.config import ActorReentrancyConfig, ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.ext.fastapi import DaprActor
 from fastapi import FastAPI, Request
@@ -59,6 +60,12 @@ class DemoActorInterface(ActorInterface):
 
     @actormethod(name="Fail")
     async def fail(self) -> None: ...
+
+    @actormethod(name="Slow")
+    async def slow(self, tag: str) -> None: ...
+
+    @actormethod(name="CallSelf")
+    async def call_self(self, depth: int) -> dict: ...
 
 
 class DemoActor(Actor, DemoActorInterface, Remindable):
@@ -121,13 +128,28 @@ class DemoActor(Actor, DemoActorInterface, Remindable):
     async def fail(self) -> None:
         raise RuntimeError("this actor method always fails")
 
+    async def slow(self, tag: str) -> None:
+        record("slow-start", actor=self.id.id, tag=tag)
+        await asyncio.sleep(1)
+        record("slow-end", actor=self.id.id, tag=tag)
+
+    async def call_self(self, depth: int) -> dict:
+        # A call back into this same actor through the sidecar: only reentrancy lets it in during this turn.
+        if depth <= 0:
+            return await self.whoami()
+        proxy = ActorProxy.create(ACTOR_TYPE, self.id, DemoActorInterface)
+        return dict(await proxy.CallSelf(depth - 1))
+
 
 DemoActor.__name__ = ACTOR_TYPE  # the actor type is the class name
 app = FastAPI(title="daprjobs actor test app")
 actor = DaprActor(app)
 idle = os.environ.get("ACTOR_IDLE_TIMEOUT_S")
+reentrancy = ActorReentrancyConfig(enabled=True, maxStackDepth=4) if os.environ.get("ACTOR_REENTRANCY") else None
 ActorRuntime.set_actor_config(
-    ActorRuntimeConfig(actor_idle_timeout=timedelta(seconds=float(idle)) if idle else timedelta(hours=1))
+    ActorRuntimeConfig(
+        actor_idle_timeout=timedelta(seconds=float(idle)) if idle else timedelta(hours=1), reentrancy=reentrancy
+    )
 )
 
 

@@ -1,0 +1,47 @@
+"""Reentrancy as the app configures it: a call chain re-enters its actor; the stack depth is bounded."""
+
+from __future__ import annotations
+
+import pathlib
+
+import httpx
+import pytest
+from daprjobs.etcdembed import EtcdProcess, free_port
+
+from .stack import Events, Scheduler, Sidecar, eventually, python_app, write_components
+
+pytestmark = pytest.mark.slow
+
+
+async def test_reentrant_self_calls(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
+    scheduler = Scheduler(tmp_path, etcd.endpoint, "reentrancy").start()
+    resources = write_components(tmp_path / "resources", etcd.endpoint)
+    sidecar = Sidecar(tmp_path, "reentrant", scheduler.address, resources, app_port=free_port())
+    events = Events(tmp_path / "events.jsonl")
+    app = python_app(tmp_path, "py_http_actor_app.py", sidecar, events, "reentrant-app",
+                     {"ACTOR_REENTRANCY": "1", "APP_NAME": "r"})
+    procs = [sidecar, app, scheduler]
+    try:
+        await scheduler.ready()
+        sidecar.start()
+        await sidecar.ready()
+        app.start()
+        await eventually(lambda: _hosted(sidecar), 60, what="type hosted", procs=procs)
+        url = f"{sidecar.base}/v1.0/actors/DemoActor/loop/method/CallSelf"
+        async with httpx.AsyncClient(timeout=60) as client:
+            ok = await client.post(url, content=b"2")
+            assert ok.status_code == 200, ok.text
+            assert ok.json()["app"] == "r"
+            too_deep = await client.post(url, content=b"6")  # maxStackDepth is 4
+            assert too_deep.status_code == 500
+            assert too_deep.json()["errorCode"] == "ERR_ACTOR_INVOKE_METHOD"
+            assert "maximum stack depth exceeded" in too_deep.text
+            again = await client.post(url, content=b"1")  # the actor is free again afterwards
+            assert again.status_code == 200
+    finally:
+        for proc in (app, sidecar, scheduler):
+            proc.stop()
+
+
+async def _hosted(sidecar: Sidecar) -> bool:
+    return "DemoActor" in await sidecar.hosted_types()
