@@ -58,19 +58,6 @@ PLACEMENT_SYNC_WAIT_S = 5.0
 ROUTE_ATTEMPTS = 3
 
 
-class RuntimeConfig(Protocol):
-    app_id: str
-    namespace: str
-    app_port: int | None
-    app_protocol: str
-    app_host: str
-    api_token: str | None
-    app_api_token: str | None
-
-    @property
-    def actor_state_store(self) -> Any: ...
-
-
 class SchedulerApi(Protocol):
     async def schedule_job(
         self, name: str, job: scheduler_pb2.Job, metadata: scheduler_pb2.JobMetadata, overwrite: bool
@@ -92,10 +79,10 @@ class SchedulerApi(Protocol):
 
 
 class RuntimeContext(Protocol):
-    """What the runtime reads from the sidecar's ``SidecarContext``."""
+    """What the runtime reads from the sidecar's ``SidecarContext`` (``config`` is its ``SidecarConfig``)."""
 
     config: Any
-    scheduler: Any
+    scheduler: SchedulerApi
     http_session: aiohttp.ClientSession
     etcd_endpoints: list[str]
     host_address: str
