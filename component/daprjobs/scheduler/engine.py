@@ -97,6 +97,8 @@ class Engine:
         self._sync_counters: dict[str, bytes] = {}
         self._activation = asyncio.Lock()
         dispatcher.on_route_available(self._release_staged)
+        # Read at scrape time: jobs come and go with every put, delete and completion, not only on ownership changes.
+        metrics.owned_jobs.set_function(lambda: len(self.active))
 
     # --- informer sink -------------------------------------------------------------------------------------
 
@@ -144,7 +146,6 @@ class Engine:
                         continue
                     kv = stored.get(self._keys.counter(name))
                     self._activate(name, rec, kv.value if kv is not None else None)
-            self._metrics.owned_jobs.set(len(self.active))
             if released or gained:
                 log.info("ownership applied replica=%s released=%d gained=%d active_slots=%d", self._replica_id,
                          len(released), len(gained), table.active_count())
