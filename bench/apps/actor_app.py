@@ -28,7 +28,8 @@ _records: list[tuple[str, int, bytes]] = []
 
 class BenchActorInterface(ActorInterface):
     @actormethod(name="Ping")
-    async def ping(self) -> str: ...
+    async def ping(self) -> str:
+        raise NotImplementedError
 
 
 class BenchActor(Actor, BenchActorInterface, Remindable):
