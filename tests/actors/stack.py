@@ -159,8 +159,9 @@ class Sidecar(Proc):
                          procs=[self])
 
     async def metadata(self) -> dict[str, Any]:
+        token = self.env.get("DAPR_API_TOKEN")
         async with httpx.AsyncClient(timeout=5.0) as client:
-            resp = await client.get(f"{self.base}/v1.0/metadata")
+            resp = await client.get(f"{self.base}/v1.0/metadata", headers={"dapr-api-token": token} if token else {})
             return dict(resp.json())
 
     async def hosted_types(self) -> list[str]:

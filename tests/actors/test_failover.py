@@ -17,10 +17,12 @@ pytestmark = pytest.mark.slow
 ACTOR = "DemoActor"
 
 
-async def call(sidecar: Sidecar, actor_id: str, method: str, arg: object = None) -> httpx.Response:
+async def call(sidecar: Sidecar, actor_id: str, method: str, arg: object = None, token: str = "") -> httpx.Response:
     body = json.dumps(arg).encode() if arg is not None else b""
+    headers = {"dapr-api-token": token} if token else {}
     async with httpx.AsyncClient(timeout=30) as client:
-        return await client.post(f"{sidecar.base}/v1.0/actors/{ACTOR}/{actor_id}/method/{method}", content=body)
+        return await client.post(f"{sidecar.base}/v1.0/actors/{ACTOR}/{actor_id}/method/{method}", content=body,
+                                 headers=headers)
 
 
 async def hosted(sidecar: Sidecar) -> bool:
@@ -68,9 +70,12 @@ async def test_restarted_sidecar_keeps_reminders_and_state(etcd: EtcdProcess, tm
 async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
     scheduler = Scheduler(tmp_path, etcd.endpoint, "twohosts").start()
     resources = write_components(tmp_path / "resources", etcd.endpoint)
-    sidecars = [Sidecar(tmp_path, "twohosts", scheduler.address, resources, app_port=free_port()) for _ in "ab"]
+    # With DAPR_API_TOKEN set, sidecars present it to each other when they forward.
+    token = "actors-token"
+    sidecars = [Sidecar(tmp_path, "twohosts", scheduler.address, resources, app_port=free_port(),
+                        env={"DAPR_API_TOKEN": token}) for _ in "ab"]
     events = [Events(tmp_path / f"events-{n}.jsonl") for n in "ab"]
-    apps = [python_app(tmp_path, "py_http_actor_app.py", s, e, f"app-{n}", {"APP_NAME": n})
+    apps = [python_app(tmp_path, "py_http_actor_app.py", s, e, f"app-{n}", {"APP_NAME": n, "DAPR_API_TOKEN": token})
             for s, e, n in zip(sidecars, events, "ab", strict=True)]
     procs: list[Proc] = [*sidecars, *apps, scheduler]
     try:
@@ -90,7 +95,7 @@ async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdP
         async def placement_settled() -> dict[str, str] | None:
             homes: dict[str, str] = {}
             for actor_id in ids:
-                answers = {(await call(s, actor_id, "Whoami")).json()["app"] for s in sidecars}
+                answers = {(await call(s, actor_id, "Whoami", token=token)).json()["app"] for s in sidecars}
                 if len(answers) != 1:
                     return None
                 homes[actor_id] = answers.pop()
@@ -102,7 +107,7 @@ async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdP
         # Reminders fire on the actor's host, wherever they were registered from.
         for i, actor_id in enumerate(ids):
             spec = {"name": "tick", "state": actor_id, "due": 1, "period": 1}
-            assert (await call(sidecars[i % 2], actor_id, "RegisterReminder", spec)).status_code == 200
+            assert (await call(sidecars[i % 2], actor_id, "RegisterReminder", spec, token)).status_code == 200
         for actor_id in ids:
             where = "ab".index(home[actor_id])
             await events[where].wait("reminder", actor=actor_id, name="tick", procs=procs)
@@ -117,7 +122,8 @@ async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdP
         for actor_id in moved:
             fired = await events[0].wait("reminder", count=2, actor=actor_id, name="tick", timeout=60, procs=procs)
             assert fired[0]["state"] == actor_id
-        answer = await call(sidecars[0], moved[0], "Whoami")
+        assert (await call(sidecars[0], moved[0], "Whoami")).status_code == 401  # no token
+        answer = await call(sidecars[0], moved[0], "Whoami", token=token)
         assert answer.status_code == 200 and answer.json()["app"] == "a"
     finally:
         for proc in (*apps, *sidecars, scheduler):
