@@ -128,3 +128,46 @@ async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdP
     finally:
         for proc in (*apps, *sidecars, scheduler):
             proc.stop()
+
+
+async def test_a_joining_host_takes_its_share(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
+    """Scale out: actors the new host now owns are deactivated on the old one (their timers stop there)."""
+    scheduler = Scheduler(tmp_path, etcd.endpoint, "scaleout").start()
+    resources = write_components(tmp_path / "resources", etcd.endpoint)
+    sidecars = [Sidecar(tmp_path, "scaleout", scheduler.address, resources, app_port=free_port()) for _ in "ab"]
+    events = [Events(tmp_path / f"events-{n}.jsonl") for n in "ab"]
+    apps = [python_app(tmp_path, "py_http_actor_app.py", s, e, f"app-{n}", {"APP_NAME": n})
+            for s, e, n in zip(sidecars, events, "ab", strict=True)]
+    procs: list[Proc] = [*sidecars, *apps, scheduler]
+    try:
+        await scheduler.ready()
+        sidecars[0].start()
+        await sidecars[0].ready()
+        apps[0].start()
+        await eventually(lambda: hosted(sidecars[0]), 60, what="type hosted on a", procs=procs)
+        ids = [f"s-{i}" for i in range(10)]
+        for actor_id in ids:
+            assert (await call(sidecars[0], actor_id, "Whoami")).json()["app"] == "a"
+            spec = {"name": "t", "state": actor_id, "period": 1}
+            assert (await call(sidecars[0], actor_id, "StartTimer", spec)).status_code == 200
+
+        sidecars[1].start()
+        await sidecars[1].ready()
+        apps[1].start()
+        await eventually(lambda: hosted(sidecars[1]), 60, what="type hosted on b", procs=procs)
+
+        async def moved_ids() -> list[str] | None:
+            homes = {a: (await call(sidecars[0], a, "Whoami")).json()["app"] for a in ids}
+            moved = [a for a in ids if homes[a] == "b"]
+            deactivated = {e["actor"] for e in events[0].of("deactivate")}
+            return moved if moved and set(moved) <= deactivated else None
+
+        moved = await eventually(moved_ids, 30, what="moved actors deactivated on a", procs=procs)
+        await events[0].wait("timer", count=len(ids) * 2, procs=procs)  # a's own timers keep going
+        mark = max(e["t"] for e in events[0].all())
+        # The actors a kept tick on; the moved ones never tick there again.
+        await eventually(lambda: any(e["t"] > mark + 2 for e in events[0].of("timer")), 20, what="more ticks")
+        assert not [e for e in events[0].of("timer") if e["actor"] in moved and e["t"] > mark]
+    finally:
+        for proc in (*apps, *sidecars, scheduler):
+            proc.stop()
