@@ -196,6 +196,28 @@ async def test_overwrite_replaces_the_job(stub: scheduler_pb2_grpc.SchedulerStub
     assert await listed(stub, meta) == ["j", "new"]
 
 
+async def test_get_and_delete_check_the_name_and_the_target(stub: scheduler_pb2_grpc.SchedulerStub,
+                                                            replica: SchedulerReplica) -> None:
+    meta = app_meta("app-names")
+    await schedule(stub, "kept", meta, due_time=FAR)
+    for call in (stub.GetJob(scheduler_pb2.GetJobRequest(name="Bad/Name", metadata=meta)),
+                 stub.DeleteJob(scheduler_pb2.DeleteJobRequest(name="Bad/Name", metadata=meta))):
+        err = await rpc_error(call)
+        assert err.code() == grpc.StatusCode.UNKNOWN
+        assert err.details().startswith('job name is invalid "app||default||appnames||Bad/Name": ')
+    # Metadata without a target cannot name a job.
+    no_target = scheduler_pb2.JobMetadata(app_id="app-names", namespace="default")
+    for call in (stub.GetJob(scheduler_pb2.GetJobRequest(name="kept", metadata=no_target)),
+                 stub.DeleteJob(scheduler_pb2.DeleteJobRequest(name="kept", metadata=no_target)),
+                 stub.ListJobs(scheduler_pb2.ListJobsRequest(metadata=no_target)),
+                 stub.DeleteByMetadata(scheduler_pb2.DeleteByMetadataRequest(metadata=no_target)),
+                 schedule(stub, "x", no_target, due_time=FAR)):
+        err = await rpc_error(call)
+        assert err.code() == grpc.StatusCode.UNKNOWN
+        assert err.details().startswith("failed to parse metadata: unknown job type")
+    assert await listed(stub, meta) == ["kept"]
+
+
 async def test_get_missing_is_not_found(stub: scheduler_pb2_grpc.SchedulerStub) -> None:
     err = await rpc_error(stub.GetJob(scheduler_pb2.GetJobRequest(name="nope", metadata=app_meta("app-get"))))
     assert err.code() == grpc.StatusCode.NOT_FOUND
@@ -262,10 +284,11 @@ async def test_delete_by_name_prefix(stub: scheduler_pb2_grpc.SchedulerStub, rep
     await stub.DeleteByNamePrefix(scheduler_pb2.DeleteByNamePrefixRequest(name_prefix="", metadata=meta))
     assert await listed(stub, meta) == []
     assert await listed(stub, other) == ["other", "test-1", "test-2", "tester"]
-    # A prefix that cannot be part of a valid name is refused.
+    # A prefix that cannot be part of a valid name is refused with go-etcd-cron's plain error (Unknown).
     err = await rpc_error(stub.DeleteByNamePrefix(scheduler_pb2.DeleteByNamePrefixRequest(name_prefix="bad/",
                                                                                           metadata=other)))
-    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.code() == grpc.StatusCode.UNKNOWN
+    assert err.details().startswith('job name is invalid "app||default||appprefixother||bad/a": ')
     assert await listed(stub, other) == ["other", "test-1", "test-2", "tester"]
 
 

@@ -93,6 +93,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
                      context: grpc.aio.ServicerContext) -> scheduler_pb2.GetJobResponse:
         await _require_identity(request.metadata, context)
         full = await _compose(request.metadata, request.name, context)
+        await _validate_name(full, context)
         kv = await self._store.get(self._keys.job(full))
         if kv is None:
             await _fail(context, grpc.StatusCode.NOT_FOUND, f"job not found: {request.name}")
@@ -103,6 +104,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
                         context: grpc.aio.ServicerContext) -> scheduler_pb2.DeleteJobResponse:
         await _require_identity(request.metadata, context)
         full = await _compose(request.metadata, request.name, context)
+        await _validate_name(full, context)
         await self._store.txn([], [op_delete(self._keys.job(full)), op_delete(self._keys.counter(full))])
         self._metrics.jobs_deleted.inc()
         return scheduler_pb2.DeleteJobResponse()
@@ -138,7 +140,8 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
             try:
                 names.validate_name_prefix(prefix)
             except names.InvalidJobName as exc:
-                await _fail(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                # go-etcd-cron's plain error, which gRPC clients see as Unknown.
+                await _fail(context, grpc.StatusCode.UNKNOWN, str(exc))
         await self._delete_prefix(prefix)
         return scheduler_pb2.DeleteByNamePrefixResponse()
 
@@ -239,14 +242,22 @@ async def _compose(meta: scheduler_pb2.JobMetadata, name: str, context: grpc.aio
     try:
         return names.full_name(name, meta)
     except names.UnknownJobTarget as exc:
-        await _fail(context, grpc.StatusCode.INVALID_ARGUMENT, f"failed to parse metadata: {exc}")
+        await _fail(context, grpc.StatusCode.UNKNOWN, f"failed to parse metadata: {exc}")
+
+
+async def _validate_name(full: str, context: grpc.aio.ServicerContext) -> None:
+    """go-etcd-cron checks the name on Get and Delete too; its error reaches clients as Unknown."""
+    try:
+        names.validate_job_name(full)
+    except names.InvalidJobName as exc:
+        await _fail(context, grpc.StatusCode.UNKNOWN, str(exc))
 
 
 async def _key(meta: scheduler_pb2.JobMetadata, as_prefix: bool, context: grpc.aio.ServicerContext) -> str:
     try:
         return names.key_from_metadata(meta, as_prefix=as_prefix)
     except names.UnknownJobTarget as exc:
-        await _fail(context, grpc.StatusCode.INVALID_ARGUMENT, f"failed to parse metadata: {exc}")
+        await _fail(context, grpc.StatusCode.UNKNOWN, f"failed to parse metadata: {exc}")
 
 
 def _api_job(stored: stored_pb2.StoredJob) -> scheduler_pb2.Job:
