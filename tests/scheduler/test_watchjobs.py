@@ -357,3 +357,22 @@ async def test_delete_during_a_trigger_makes_the_late_ack_harmless(replica: Sche
         assert len(client.triggers) == 2
     finally:
         await client.close()
+
+
+async def test_ttl_ends_a_repeating_job(replica: SchedulerReplica, stub: scheduler_pb2_grpc.SchedulerStub) -> None:
+    meta = app_meta("app-ttl")
+    client = SidecarClient("app-ttl")
+    await client.connect(replica.address)
+    try:
+        due, due_ns = due_in(0.2)
+        # Expiry is relative to the due time: ticks at +0, +0.2 ... +1.0 s are inside it, +1.2 s is not.
+        await schedule(stub, "ttl", meta, due_time=due, schedule="@every 200ms", ttl="1s")
+        # A ttl already past (no due time): accepted, then finished without ever firing.
+        await schedule(stub, "expired", meta, schedule="@every 200ms", ttl="2000-01-01T00:00:00Z")
+        await wait_deleted(stub, "ttl", meta)
+        await wait_deleted(stub, "expired", meta)
+        await asyncio.sleep(0.5)
+        assert client.counts() == {"ttl": 6}
+        assert all(t.received_ns >= due_ns + k * 200_000_000 for k, t in enumerate(client.of("ttl")))
+    finally:
+        await client.close()
