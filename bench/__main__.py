@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.processes import PortAllocator, ProcessSupervisor, signals_raise_system_exit
 from bench.procstat import UsageSampler
+from bench.profiling import render as render_profiles
 from bench.report import ScenarioResult, machine_info, render_table, write_json
 from bench.scenario import RunOptions, ScenarioContext, registry
 
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             results.append(res)
             earlier[name] = res
     print(render_table(results))
+    if args.profile:
+        for res in results:
+            if res.details.get("profiles"):
+                print(f"\n[{res.scenario}] py-spy profiles (on-CPU samples)")
+                print(render_profiles(res.details["profiles"]))
     for res in results:
         for note in res.notes:
             print(f"[{res.scenario}] {note}")

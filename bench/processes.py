@@ -1,7 +1,10 @@
 """Child processes of a bench run, with cleanup that happens however the run ends.
 
 Every child is started in its own session (so a stop reaches the whole process group, e.g. a scheduler's own etcd
-child) and with a parent-death signal (so a ``kill -9`` of the harness still takes its children down). The
+child) and, where util-linux ``setpriv`` exists, with a parent-death signal (so a ``kill -9`` of the harness still
+takes its children down). The signal is set by ``setpriv`` after the fork rather than by a ``preexec_fn``: the
+harness holds gRPC channels with their own threads, and running Python between fork and exec in such a process can
+deadlock the child (it did, for py-spy children). The
 ``ProcessSupervisor`` stops everything it started, newest first, on exit from its ``with`` block; SIGTERM and SIGINT
 to the harness become ``SystemExit`` so that those blocks run.
 """
@@ -9,10 +12,10 @@ to the harness become ``SystemExit`` so that those blocks run.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,14 +29,12 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-_PR_SET_PDEATHSIG = 1
+_SETPRIV = shutil.which("setpriv")
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: ask Linux to SIGKILL this child when the harness dies (no-op where prctl is missing)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _die_with_parent(argv: list[str]) -> list[str]:
+    """``argv`` run so that Linux SIGKILLs it when the harness dies (unchanged where setpriv is missing)."""
+    return [_SETPRIV, "--pdeathsig", "KILL", "--", *argv] if _SETPRIV else argv
 
 
 @dataclass
@@ -51,14 +52,13 @@ class ManagedProcess:
             out.write(f"$ {' '.join(self.argv)}\n".encode())
             out.flush()
             self._popen = subprocess.Popen(
-                self.argv,
+                _die_with_parent(self.argv),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
         log.info("started name=%s pid=%s", self.name, self._popen.pid)
         return self

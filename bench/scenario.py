@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import pathlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.processes import PortAllocator, ProcessSupervisor
 from bench.procstat import UsageSampler
+from bench.profiling import profiled
 from bench.report import ScenarioResult
 from bench.stack import Stack
 
@@ -56,6 +58,13 @@ class ScenarioContext:
         for proc in stack.watched():
             if not proc.name.startswith("loadgen"):
                 self.sampler.watch(proc.name, proc.pid)
+
+    def profile(self, phase: str, stack: Stack) -> AbstractContextManager[None]:
+        """With ``--profile``, py-spy the stack's schedulers, sidecars and apps for the duration of the block."""
+        targets = {p.name: p.pid for p in stack.watched()
+                   if p.name.removeprefix(stack.label).split("-")[0] in ("scheduler", "sidecar", "app", "actor")}
+        into: dict[str, Any] = self.result.details.setdefault("profiles", {}).setdefault(phase, {})
+        return profiled(self.sup, targets, self.workdir / "profiles" / phase, self.opts.profile, into)
 
     def note(self, text: str) -> None:
         self.result.notes.append(text)

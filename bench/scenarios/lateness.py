@@ -45,7 +45,8 @@ def run(ctx: ScenarioContext) -> None:
     reg = sdk_register(ctx, sidecar, PREFIX, count, due_ns, spacing_ns=spacing)
     if time.time_ns() > due_ns:
         ctx.note("scheduling overran the first due instant; early jobs may show extra lateness")
-    arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=window_s + 120)
+    with ctx.profile("deliveries", stack):
+        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=window_s + 120)
     report = read_report(ctx, app)
     e2e = LatencySummary.of_ns(report.lateness_ns)
     ctx.detail("end_to_end", {"register": reg, "lateness": e2e.as_dict(), "early": report.early,

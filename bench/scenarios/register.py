@@ -30,10 +30,12 @@ def run(ctx: ScenarioContext) -> None:
 
     ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": count,
                                                     "concurrency": REGISTER_THREADS, "key_prefix": "bench-ceiling"})
-    sdk = sdk_register(ctx, sidecar, "g-", count, FAR_FUTURE_NS)
-    http: dict[str, Any] = run_loadgen(ctx.sup, "http-register",
-                                       {"http_port": sidecar.http_port, "concurrency": REGISTER_THREADS,
-                                        "prefix": "h-", "count": count, "due_start_ns": FAR_FUTURE_NS})
+    with ctx.profile("sdk", stack):
+        sdk = sdk_register(ctx, sidecar, "g-", count, FAR_FUTURE_NS)
+    with ctx.profile("http", stack):
+        http: dict[str, Any] = run_loadgen(ctx.sup, "http-register",
+                                           {"http_port": sidecar.http_port, "concurrency": REGISTER_THREADS,
+                                            "prefix": "h-", "count": count, "due_start_ns": FAR_FUTURE_NS})
     if http["failed"]:
         ctx.note(f"HTTP: {http['failed']} of {count} failed, e.g. {http['errors'][:1]}")
     ctx.detail("ceiling_etcd_txn", ceiling)

@@ -71,9 +71,10 @@ def run(ctx: ScenarioContext) -> None:
 
     ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": reg_count,
                                                     "concurrency": CONCURRENCY, "key_prefix": "bench-ceiling"})
-    reg = run_loadgen(ctx.sup, "reminder-register",
-                      {"http_port": sidecar.http_port, "actor_type": ACTOR_TYPE, "id_prefix": "a-", "name": "idle",
-                       "count": reg_count, "concurrency": CONCURRENCY, "due_start_ns": FAR_FUTURE_NS})
+    with ctx.profile("registration", stack):
+        reg = run_loadgen(ctx.sup, "reminder-register",
+                          {"http_port": sidecar.http_port, "actor_type": ACTOR_TYPE, "id_prefix": "a-", "name": "idle",
+                           "count": reg_count, "concurrency": CONCURRENCY, "due_start_ns": FAR_FUTURE_NS})
     if reg["failed"]:
         raise RuntimeError(f"{reg['failed']} reminder registrations failed, e.g. {reg['errors'][:2]}")
     ctx.detail("register", reg)
@@ -88,7 +89,8 @@ def run(ctx: ScenarioContext) -> None:
         raise RuntimeError(f"{fire['failed']} reminder registrations failed, e.g. {fire['errors'][:2]}")
     if time.time_ns() > due:
         ctx.note("registering the fired reminders overran their due instant")
-    arrival = wait_for_deliveries(stack, app, trig_count, None, timeout_s=max(120.0, trig_count / 50))
+    with ctx.profile("triggers", stack):
+        arrival = wait_for_deliveries(stack, app, trig_count, None, timeout_s=max(120.0, trig_count / 50))
     assert app.probe is not None
     report = analyse(app.probe.dump(ctx.workdir / "reminders.tsv"))
     last = max((d.recv_ns for d in report.deliveries), default=due)

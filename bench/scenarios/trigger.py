@@ -17,7 +17,6 @@ from bench.report import Figure, exactly, ratio_at_least
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import (
     APP_ID,
-    DELIVERY_CONCURRENCY,
     calibrated_due,
     jobs_prefix,
     read_report,
@@ -29,6 +28,8 @@ from bench.stats import LatencySummary, rate_per_s
 
 PREFIX = "t-"
 MAX_TXN_OPS = 10_000
+SCHEDULER_MAX_INFLIGHT = 10_000  # `daprjobs scheduler --max-inflight` default
+APP_BEST_CONCURRENCY = 1_000  # where a direct feed of the SDK app peaked on this machine (8: 2.9k/s ... 1000: 6.7k/s)
 
 
 def deploy(ctx: ScenarioContext, count: int, replicas: int = 1, label: str = "") -> Stack:
@@ -53,7 +54,8 @@ def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[s
     if registered_at > due_ns:
         ctx.note(f"scheduling overran the due instant by {(registered_at - due_ns) / 1e9:.1f}s: "
                  "some triggers fired while jobs were still being scheduled")
-    arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=max(120.0, count / 100))
+    with ctx.profile(f"{stack.label}triggers", stack):
+        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=max(120.0, count / 100))
     after = [s.triggered() for s in stack.schedulers]
     report = read_report(ctx, app)
     start = due_ns  # the clock starts at the due instant
@@ -75,15 +77,15 @@ def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[s
     }
 
 
-def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
-    """Ceiling (a): stop scheduler(s) and sidecar, reset the app, feed it directly at the same concurrency."""
+def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int, concurrency: int) -> dict[str, Any]:
+    """Ceiling (a): scheduler(s) and sidecar stopped, the app reset and fed directly at ``concurrency``."""
     for proc in [s.proc for s in stack.sidecars] + [s.proc for s in stack.schedulers]:
         proc.stop()
     app = stack.apps[0]
     assert app.probe is not None
     app.probe.reset()
     result = run_loadgen(ctx.sup, "app-direct",
-                         {"app_port": app.port, "count": count, "prefix": PREFIX, "concurrency": DELIVERY_CONCURRENCY})
+                         {"app_port": app.port, "count": count, "prefix": PREFIX, "concurrency": concurrency})
     result["app_received"] = app.probe.count()
     return result
 
@@ -101,14 +103,22 @@ def run(ctx: ScenarioContext) -> None:
     stack = deploy(ctx, count)
     e2e = measure_end_to_end(ctx, stack, count)
     ctx.detail("end_to_end", e2e)
-    a = ceiling_app(ctx, stack, count)
+    # The sidecar does not bound its calls to the app, so what bounds them is the scheduler's --max-inflight.
+    same = min(count, SCHEDULER_MAX_INFLIGHT)
+    a = ceiling_app(ctx, stack, count, same)
     ctx.detail("ceiling_app_direct", a)
+    best = ceiling_app(ctx, stack, count, APP_BEST_CONCURRENCY)
+    ctx.detail("ceiling_app_direct_best", best)
     b = ceiling_etcd(ctx, stack, count)
     ctx.detail("ceiling_etcd_writes", b)
     r = ctx.result
     r.add(Figure("triggers/s (app received)", e2e["recv_rate_per_s"], "1/s", a["rate_per_s"],
-                 f"(a) app fed directly, {DELIVERY_CONCURRENCY} in flight",
-                 **ratio_at_least(0.6, ">= 0.6 x (a)")))
+                 f"(a) app fed directly, {same} in flight", **ratio_at_least(0.6, ">= 0.6 x (a)")))
+    r.add(Figure("triggers/s (app received)", e2e["recv_rate_per_s"], "1/s", best["rate_per_s"],
+                 f"(a') app fed directly, {APP_BEST_CONCURRENCY} in flight"))
+    if a["failed"]:
+        ctx.note(f"ceiling (a): {a['failed']} of {count} direct calls failed at {same} in flight "
+                 f"(e.g. {a['errors'][:1]}); the rate counts successes only")
     r.add(Figure("triggers/s (acked, jobs gone)", e2e["acked_rate_per_s"], "1/s", b["rate_per_s"],
                  f"(b) etcd completion writes, batches of {MAX_TXN_OPS // 2}"))
     r.add(Figure("delivered", e2e["distinct"], "jobs", count, "scheduled", **ratio_at_least(1.0, "all")))
