@@ -168,7 +168,7 @@ class ActorRuntime:
             await self._placement.start()
         self._local.start()
         app_port = getattr(config, "app_port", None)
-        if app_port and getattr(config, "app_protocol", "http") == "http":
+        if self._state is not None and app_port and getattr(config, "app_protocol", "http") == "http":
             base = f"http://{getattr(config, 'app_host', '127.0.0.1') or '127.0.0.1'}:{app_port}"
             self._http_channel = HttpAppChannel(
                 self._ctx.http_session, base, self.app_id, getattr(config, "app_api_token", None)
