@@ -280,14 +280,21 @@ class ActorRuntime:
             return
         candidates = set(self._local.active_actors())
         candidates.update((s.actor_type, s.actor_id) for s in self._local.timers.active())
+        moved = []
         for actor_type, actor_id in candidates:
             owner = placement.owner(actor_type, actor_id)
-            if owner is None or owner == placement.address:
-                continue
-            try:
-                await self._local.deactivate(actor_type, actor_id, moved=True)
-            except Exception:
-                log.exception("deactivating a moved actor failed actor_type=%s actor_id=%s", actor_type, actor_id)
+            if owner is not None and owner != placement.address:
+                moved.append((actor_type, actor_id))
+        # Concurrently: each deactivation waits for its actor's turn, and one busy actor must not hold up the rest.
+        results = await asyncio.gather(
+            *(self._local.deactivate(t, i, moved=True) for t, i in moved), return_exceptions=True
+        )
+        for (actor_type, actor_id), result in zip(moved, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("deactivating a moved actor failed actor_type=%s actor_id=%s error=%r",
+                            actor_type, actor_id, result)
+        if moved:
+            log.info("actors moved to other hosts were deactivated count=%d", len(moved))
 
     async def _owner(self, actor_type: str, actor_id: str, wait_s: float) -> str | None:
         """The address of the actor's host (None: no host). Without placement, this sidecar or nobody."""
