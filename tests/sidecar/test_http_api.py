@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .harness import HttpJobApp, Stack, StackFactory
+from .harness import HttpJobApp, Stack, StackFactory, eventually
 
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 
@@ -165,6 +165,7 @@ async def test_health_and_metadata(stack: Stack) -> None:
     status, text, _ = await call("GET", f"{stack.http_url}/v1.0/healthz?appid=someone-else")
     assert status == 500 and json.loads(text)["errorCode"] == "ERR_HEALTH_APPID_NOT_MATCH"
     assert (await call("PUT", f"{stack.http_url}/v1.0/metadata/team", raw=b"payments"))[0] == 204
+    await eventually(lambda: stack.sidecar.scheduler.hosts, what="scheduler hosts known")
     status, text, _ = await call("GET", f"{stack.http_url}/v1.0/metadata")
     assert status == 200
     meta = json.loads(text)
@@ -178,6 +179,7 @@ async def test_metadata_over_grpc(stack: Stack) -> None:
     import grpc
     from dapr.proto.runtime.v1 import dapr_pb2_grpc, metadata_pb2
 
+    await eventually(lambda: stack.sidecar.scheduler.hosts, what="scheduler hosts known")
     async with grpc.aio.insecure_channel(stack.grpc_address) as channel:
         resp = await dapr_pb2_grpc.DaprStub(channel).GetMetadata(metadata_pb2.GetMetadataRequest())
     assert resp.id == "http-api" and resp.runtime_version.startswith("daprjobs-")

@@ -12,7 +12,7 @@ from daprjobs.etcdembed import EtcdProcess, free_port
 from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.server import Sidecar
 
-from .harness import HttpJobApp, SchedulerProcess, StackFactory
+from .harness import HttpJobApp, SchedulerProcess, StackFactory, eventually
 
 
 async def post_job(http_url: str, name: str, body: dict[str, object]) -> None:
@@ -56,11 +56,8 @@ async def test_scheduler_killed_and_restarted(module_etcd: EtcdProcess, http_app
             await http_app.wait_for("tick", before + 2, timeout=45)
         await post_job(http_url, "after-kill", {"dueTime": "0s"})
         await http_app.wait_for("after-kill")
-        for _ in range(150):  # every stream is back (each reconnects on its own backoff)
-            if sidecar.scheduler.connected_stream_count() == 3:
-                break
-            await asyncio.sleep(0.1)
-        assert sidecar.scheduler.connected_stream_count() == 3
+        # every stream is back (each reconnects on its own backoff)
+        await eventually(lambda: sidecar.scheduler.connected_stream_count() == 3, what="3 streams connected")
     finally:
         await sidecar.stop()
         scheduler.kill()

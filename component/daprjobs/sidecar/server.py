@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -233,34 +234,43 @@ class Sidecar:
         return response_json(self.metadata())
 
     async def stop(self) -> None:
+        """Stop serving, then the actor runtime, app probing, scheduler streams and app channel.
+
+        Each step is bounded: a part that hangs is logged and skipped, so stopping always finishes.
+        """
         self._ready = False
         if self._http_runner is not None:
-            await self._http_runner.cleanup()
+            await self._bounded("http api", self._http_runner.cleanup())
             self._http_runner = None
         if self._grpc_server is not None:
-            await self._grpc_server.stop(grace=1.0)
+            await self._bounded("grpc api", self._grpc_server.stop(grace=1.0))
             self._grpc_server = None
         if self._actor_start is not None:
             self._actor_start.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._actor_start
+            await self._bounded("actor runtime start", asyncio.gather(self._actor_start, return_exceptions=True))
         if self.actors is not None:
-            try:
-                await self.actors.stop()
-            except Exception:
-                log.exception("actor runtime failed to stop")
+            await self._bounded("actor runtime", self.actors.stop())
         if self.app_health is not None:
-            await self.app_health.stop()
-        await self.scheduler.stop()
+            await self._bounded("app health", self.app_health.stop())
+        await self._bounded("scheduler client", self.scheduler.stop())
         if self.app_channel is not None:
-            await self.app_channel.close()
+            await self._bounded("app channel", self.app_channel.close())
         if self._metrics_runner is not None:
-            await self._metrics_runner.cleanup()
+            await self._bounded("metrics", self._metrics_runner.cleanup())
             self._metrics_runner = None
         if self._session is not None:
-            await self._session.close()
+            await self._bounded("http session", self._session.close())
             self._session = None
         log.info("sidecar stopped app_id=%s", self.config.app_id)
+
+    async def _bounded(self, part: str, step: Awaitable[Any], timeout_s: float = 15.0) -> None:
+        try:
+            await asyncio.wait_for(step, timeout_s)
+        except TimeoutError:
+            log.error("sidecar stop: %s did not stop within %.0fs, skipped app_id=%s", part, timeout_s,
+                      self.config.app_id)
+        except Exception:
+            log.exception("sidecar stop: %s failed to stop app_id=%s", part, self.config.app_id)
 
 
 def _bound_port(runner: web.AppRunner) -> int:
