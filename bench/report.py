@@ -33,10 +33,12 @@ class Figure:
     target_kind: str | None = None
     target_bound: float | None = None
     target_text: str | None = None
+    # False where value / ceiling means nothing (e.g. a drift against a floor of ~0 ms): both are still shown.
+    show_ratio: bool = True
 
     @property
     def ratio(self) -> float | None:
-        if self.ceiling is None or self.ceiling == 0 or _nan(self.ceiling) or _nan(self.value):
+        if not self.show_ratio or self.ceiling is None or self.ceiling == 0 or _nan(self.ceiling) or _nan(self.value):
             return None
         return self.value / self.ceiling
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 import pathlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.processes import PortAllocator, ProcessSupervisor
-from bench.procstat import UsageSampler
+from bench.procstat import UsageSampler, cpu_seconds
 from bench.profiling import profiled
 from bench.report import ScenarioResult
 from bench.stack import Stack
@@ -59,12 +59,22 @@ class ScenarioContext:
             if not proc.name.startswith("loadgen"):
                 self.sampler.watch(proc.name, proc.pid)
 
-    def profile(self, phase: str, stack: Stack) -> AbstractContextManager[None]:
-        """With ``--profile``, py-spy the stack's schedulers, sidecars and apps for the duration of the block."""
-        targets = {p.name: p.pid for p in stack.watched()
-                   if p.name.removeprefix(stack.label).split("-")[0] in ("scheduler", "sidecar", "app", "actor")}
+    @contextmanager
+    def profile(self, phase: str, stack: Stack) -> Iterator[dict[str, float]]:
+        """Measure a phase: CPU seconds each product process spent in it (always; yielded, and kept in
+        ``details["cpu"][phase]``), and with ``--profile`` a py-spy profile of the schedulers, sidecars and apps."""
+        procs = {p.name: p.pid for p in stack.watched() if not p.name.startswith(("loadgen", "py-spy"))}
+        targets = {n: pid for n, pid in procs.items()
+                   if n.removeprefix(stack.label).split("-")[0] in ("scheduler", "sidecar", "app", "actor")}
         into: dict[str, Any] = self.result.details.setdefault("profiles", {}).setdefault(phase, {})
-        return profiled(self.sup, targets, self.workdir / "profiles" / phase, self.opts.profile, into)
+        cpu: dict[str, float] = self.result.details.setdefault("cpu", {}).setdefault(phase, {})
+        before = {n: cpu_seconds(pid) for n, pid in procs.items()}
+        try:
+            with profiled(self.sup, targets, self.workdir / "profiles" / phase, self.opts.profile, into):
+                yield cpu
+        finally:
+            for n, pid in procs.items():
+                cpu[n] = round(cpu_seconds(pid) - before[n], 3)
 
     def note(self, text: str) -> None:
         self.result.notes.append(text)

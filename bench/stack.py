@@ -51,7 +51,11 @@ class SchedulerHandle:
         return scrape(self.metrics_port)
 
     def triggered(self) -> float:
-        return pick(self.metrics(), "dapr_scheduler_jobs_triggered_total", "dapr_scheduler_jobs_triggered") or 0.0
+        return self.counter("dapr_scheduler_jobs_triggered")
+
+    def counter(self, name: str) -> float:
+        """A counter by its Dapr name, with or without the ``_total`` suffix the Prometheus client adds."""
+        return pick(self.metrics(), f"{name}_total", name) or 0.0
 
     def owned_jobs(self) -> float:
         return pick(self.metrics(), "daprjobs_scheduler_owned_jobs") or 0.0

@@ -28,9 +28,10 @@ def run(ctx: ScenarioContext) -> None:
     sidecar = stack.start_sidecar(APP_ID, app.port, "grpc")
     ctx.watch_usage(stack)
 
-    ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": count,
-                                                    "concurrency": REGISTER_THREADS, "key_prefix": "bench-ceiling"})
-    with ctx.profile("sdk", stack):
+    with ctx.profile("ceiling", stack) as ceiling_cpu:
+        ceiling = run_loadgen(ctx.sup, "etcd-create", {"endpoint": stack.etcd_endpoint, "count": count,
+                                                        "concurrency": REGISTER_THREADS, "key_prefix": "bench-ceiling"})
+    with ctx.profile("sdk", stack) as sdk_cpu:
         sdk = sdk_register(ctx, sidecar, "g-", count, FAR_FUTURE_NS)
     with ctx.profile("http", stack):
         http: dict[str, Any] = run_loadgen(ctx.sup, "http-register",
@@ -54,3 +55,9 @@ def run(ctx: ScenarioContext) -> None:
     r.add(Figure("HTTP p50", http["latency"]["p50_ms"], "ms", c_lat["p50_ms"], ceiling_name))
     r.add(Figure("HTTP p99", http["latency"]["p99_ms"], "ms", c_lat["p99_ms"], ceiling_name))
     r.add(Figure("HTTP max", http["latency"]["max_ms"], "ms", c_lat["max_ms"], ceiling_name))
+    # Where the CPU goes per ScheduleJob (2 cores are shared by client, sidecar, scheduler and etcd).
+    per_job = {name: 1000 * cpu_s / count for name, cpu_s in sdk_cpu.items()}
+    r.add(Figure("etcd CPU per SDK job", per_job.get("etcd", 0.0), "ms", 1000 * ceiling_cpu.get("etcd", 0.0) / count,
+                 "etcd CPU per raw txn"))
+    r.add(Figure("scheduler CPU per SDK job", per_job.get("scheduler-0", 0.0), "ms"))
+    r.add(Figure("sidecar CPU per SDK job", per_job.get("sidecar", 0.0), "ms"))
