@@ -163,6 +163,22 @@ def test_run_exits_with_the_apps_exit_code(tmp_path: pathlib.Path, procs: list[P
     assert re.search(r"ports \d+ \d+ None", output), output
 
 
+def test_run_with_external_etcd(module_etcd: EtcdProcess, tmp_path: pathlib.Path, procs: list[Proc]) -> None:
+    http_port = free_port()
+    proc = Proc([*DAPRJOBS, "run", "--app-id", "external", "--dapr-http-port", str(http_port),
+                 "--dapr-grpc-port", str(free_port()), "--metrics-port", "0",
+                 "--etcd-client-endpoints", module_etcd.endpoint, "--etcd-data-dir", str(tmp_path / "unused")])
+    procs.append(proc)
+    proc.wait_for_line(f"using etcd at {re.escape(module_etcd.endpoint)}")
+    proc.wait_for_line("no app command given")
+    assert http("POST", f"http://127.0.0.1:{http_port}/v1.0/jobs/ext", {"dueTime": "1h"})[0] == 204
+    proc.popen.send_signal(signal.SIGTERM)
+    code, output = proc.finish(timeout=60)
+    assert code == 0, output
+    assert not (tmp_path / "unused").exists()
+    assert module_etcd.running
+
+
 def test_invalid_resources_fail_naming_file_and_field(tmp_path: pathlib.Path, procs: list[Proc]) -> None:
     (tmp_path / "components.yaml").write_text(
         "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: store\n"

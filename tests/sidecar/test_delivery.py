@@ -45,3 +45,18 @@ async def test_constant_policy_retries_until_max(make_stack: StackFactory, http_
     await http_app.wait_for("always-fails", 3)
     await asyncio.sleep(2)
     assert len(http_app.named("always-fails")) == 3  # the first try and 2 retries
+
+
+async def test_metrics_count_deliveries(make_stack: StackFactory, http_app: HttpJobApp) -> None:
+    from daprjobs.etcdembed import free_port
+
+    stack = await make_stack("metered", app_port=http_app.port, metrics_port=free_port())
+    await post_job(stack.http_url, "counted", {"dueTime": "0s"})
+    await http_app.wait_for("counted")
+    assert stack.sidecar.metrics_port is not None
+    async with aiohttp.ClientSession() as session, \
+            session.get(f"http://127.0.0.1:{stack.sidecar.metrics_port}/metrics") as resp:
+        text = await resp.text()
+    assert resp.status == 200
+    assert 'daprjobs_sidecar_job_triggers_total{app_id="metered",outcome="success",target="job"} 1.0' in text
+    assert 'daprjobs_sidecar_scheduler_streams{app_id="metered"} 3.0' in text

@@ -55,6 +55,7 @@ async def test_sync_client_schedule_get_delete(make_stack: StackFactory, sdk_env
             out["exists"] = exists.value
             client.schedule_job(Job(name="backup", schedule="@every 2h"), overwrite=True)
             out["overwritten"] = client.get_job("backup")
+            out["metadata"] = client.get_metadata()
             client.delete_job("backup")
             client.delete_job("backup")  # deleting a missing job is a success
             with pytest.raises(DaprGrpcError) as missing:
@@ -76,6 +77,7 @@ async def test_sync_client_schedule_get_delete(make_stack: StackFactory, sdk_env
     assert out["exists"].error_code() == "DAPR_SCHEDULER_SCHEDULE_JOB"
     assert "job already exists" in out["exists"].details()
     assert out["overwritten"].schedule == "@every 2h"
+    assert out["metadata"].application_id == "sdk-sync"
     missing = out["missing"]
     assert missing.code() == grpc.StatusCode.INTERNAL
     assert missing.details().startswith("failed to get job due to: rpc error: code = NotFound desc = job not found")

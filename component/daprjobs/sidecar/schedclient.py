@@ -123,7 +123,7 @@ class _JobStream:
             write_lock = asyncio.Lock()
             await call.write(self.target.initial(self._client.app_id, self._client.namespace))
             self.connected = True
-            log.info("scheduler job stream connected host=%s stream=%d app=%s actor_types=%s",
+            log.debug("scheduler job stream connected host=%s stream=%d app=%s actor_types=%s",
                      self.host, self.index, self.target.app, ",".join(self.target.actor_types))
             while True:
                 trigger = await call.read()
@@ -328,6 +328,7 @@ class SchedulerClient:
     async def _reconcile_streams(self) -> None:
         target = StreamTarget(app=self._app_target, actor_types=self._actor_types)
         hosts = set(self._hosts) if target.active else set()
+        had_streams = bool(self._streams)
         if target != self._stream_target:
             # A new initial message: every stream is reopened (as daprd does).
             await self._close_streams(list(self._streams))
@@ -336,8 +337,11 @@ class SchedulerClient:
             await self._close_streams([h for h in self._streams if h not in hosts])
         for host in sorted(hosts - set(self._streams)):
             self._streams[host] = [_JobStream(self, host, i, target) for i in range(self.streams_per_host)]
-        log.info("scheduler job streams hosts=%s app=%s actor_types=%s", ",".join(sorted(self._streams)),
-                 target.app, ",".join(target.actor_types))
+        if self._streams:
+            log.info("opening scheduler job streams hosts=%s streams_per_host=%d app=%s actor_types=%s",
+                     ",".join(sorted(self._streams)), self.streams_per_host, target.app, ",".join(target.actor_types))
+        elif had_streams:
+            log.info("scheduler job streams closed (the app does not answer and no actor types are registered)")
 
     async def _close_streams(self, hosts: list[str]) -> None:
         streams = [s for h in hosts for s in self._streams.pop(h, [])]
