@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import uuid
 
@@ -84,3 +85,42 @@ async def test_app_down_then_back_loses_nothing(make_stack: StackFactory, probe_
     finally:
         await back.stop()
     assert stack.sidecar.app_health is not None and stack.sidecar.app_health.healthy
+
+
+async def test_streams_to_every_replica(module_etcd: EtcdProcess, http_app: HttpJobApp) -> None:
+    """Given one address, the sidecar learns every replica (WatchHosts) and opens 3 streams to each."""
+    from daprjobs.scheduler.server import SchedulerReplica
+
+    from .harness import scheduler_config
+
+    prefix = "t" + uuid.uuid4().hex[:10]
+    replicas = []
+    for i in range(2):
+        config = scheduler_config(module_etcd, prefix, free_port())
+        config.replica_id = f"replica-{prefix}-{i}"
+        replica = SchedulerReplica(config)
+        await replica.start()
+        replicas.append(replica)
+    sidecar = Sidecar(SidecarConfig(app_id="two-replicas", app_port=http_app.port, dapr_http_port=free_port(),
+                                    dapr_grpc_port=free_port(), scheduler_host_addresses=[replicas[0].address],
+                                    metrics_port=None, app_health_probe_interval_s=0.5), enable_actors=False)
+    try:
+        await sidecar.start()
+        addresses = sorted(r.address for r in replicas)
+        await eventually(lambda: sidecar.scheduler.hosts == addresses, what="both replicas known")
+        await eventually(lambda: sidecar.scheduler.connected_stream_count() == 6, what="6 streams")
+        http_url = f"http://127.0.0.1:{sidecar.http_port}"
+        names = [f"spread-{i}" for i in range(12)]  # enough jobs that both replicas own some
+        for name in names:
+            await post_job(http_url, name, {"dueTime": "0s"})
+        for name in names:
+            await http_app.wait_for(name)
+        await replicas[1].stop()  # the survivor takes over and tells the sidecar
+        await eventually(lambda: sidecar.scheduler.hosts == [replicas[0].address], what="one replica left")
+        await post_job(http_url, "after-leave", {"dueTime": "0s"})
+        await http_app.wait_for("after-leave")
+    finally:
+        await sidecar.stop()
+        for replica in replicas:
+            with contextlib.suppress(Exception):
+                await replica.stop()

@@ -187,6 +187,7 @@ class SchedulerClient:
         self._stream_target = StreamTarget(app=False, actor_types=())
         self._reconcile = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     # ----- lifecycle -----
@@ -303,7 +304,9 @@ class SchedulerClient:
         log.info("scheduler hosts changed hosts=%s", ",".join(new))
         for gone in set(self._unary) - set(new):
             channel, _ = self._unary.pop(gone)
-            asyncio.get_running_loop().create_task(channel.close(grace=5.0))
+            closing = asyncio.get_running_loop().create_task(channel.close(grace=5.0))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         for host in new:
             if host not in self._unary:
                 channel = grpc.aio.insecure_channel(host, options=_CHANNEL_OPTIONS)
