@@ -90,7 +90,7 @@ class _JobStream:
         self.index = index
         self.target = target
         self.connected = False
-        self.backoff = Backoff(base_s=0.5, factor=1.6, maximum_s=3.0, jitter=0.25, rng=client.rng)
+        self.backoff = Backoff(base_s=0.5, factor=1.5, maximum_s=2.0, jitter=0.25, rng=client.rng)
         self.handlers: set[asyncio.Task[None]] = set()
         self.task: asyncio.Task[None] = asyncio.create_task(self._run(), name=f"watchjobs-{host}-{index}")
 
