@@ -107,6 +107,8 @@ async def _run(args: argparse.Namespace, config: SidecarConfig, command: list[st
         ))
         await replica.start()
         _say(f"scheduler listening on {replica.address}")
+        if config.scheduler_host_addresses:
+            _say("--scheduler-host-address is ignored: run uses the scheduler it starts")
         config.scheduler_host_addresses = [replica.address]
         config.etcd_endpoints = endpoints
         sidecar = Sidecar(config)
