@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -41,11 +41,16 @@ async def make_stack(module_etcd: EtcdProcess) -> AsyncIterator[StackFactory]:
     try:
         yield make
     finally:
+        hung: list[str] = []
         for stack in reversed(stacks):
-            with contextlib.suppress(Exception):
-                await stack.sidecar.stop()
-            with contextlib.suppress(Exception):
-                await stack.stop_scheduler()
+            for part, stop in (("sidecar", stack.sidecar.stop), ("scheduler", stack.stop_scheduler)):
+                try:
+                    await asyncio.wait_for(stop(), 60)
+                except TimeoutError:
+                    hung.append(f"{part} of {stack.sidecar.config.app_id}")
+                except Exception:
+                    pass
+        assert not hung, f"did not stop within 60 s: {hung}"
 
 
 @pytest.fixture
@@ -55,7 +60,7 @@ async def http_app() -> AsyncIterator[HttpJobApp]:
     try:
         yield app
     finally:
-        await app.stop()
+        await asyncio.wait_for(app.stop(), 60)
 
 
 @pytest.fixture

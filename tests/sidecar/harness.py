@@ -91,7 +91,7 @@ class HttpJobApp:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/job/{name}", self._on_job)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 

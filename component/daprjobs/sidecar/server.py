@@ -172,7 +172,8 @@ class Sidecar:
                 self.actors.add_http_routes(app)
             except Exception:
                 log.exception("actor runtime HTTP routes could not be added")
-        runner = web.AppRunner(app, access_log=None)
+        # In-flight requests get a few seconds to finish when the sidecar stops, not aiohttp's default minute.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         site = web.TCPSite(runner, cfg.listen_host, cfg.dapr_http_port)
         try:
