@@ -85,7 +85,13 @@ class Sidecar:
 
     async def start(self) -> None:
         cfg = self.config
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+        # Idle app connections are dropped after 2 s, before common servers drop them (uvicorn: 5 s), so a
+        # trigger is not sent on a connection the app is closing. Up to 1000 calls to the app at once
+        # (daprd has no cap; this one keeps a flood of triggers from exhausting file descriptors).
+        connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=2.0)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=None, sock_connect=5)
+        )
         if cfg.app_port:
             self.app_health = AppHealthMonitor(
                 cfg.app_host, cfg.app_port, self.scheduler.set_app_target,
