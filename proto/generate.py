@@ -14,12 +14,13 @@ import re
 import sys
 import tempfile
 
+from dapr.proto.common.v1 import common_pb2
 from google.protobuf import any_pb2, descriptor_pb2, duration_pb2, timestamp_pb2
 from grpc_tools import protoc
 
-from dapr.proto.common.v1 import common_pb2
-
 HERE = pathlib.Path(__file__).resolve().parent
+MODULE_ROOT = "daprjobs.proto"
+SDK_IMPORT = r"\bfrom dapr\.proto\.scheduler\.v1 import"
 # (proto file relative to proto/, directory of the generated module relative to the output root)
 SOURCES = [
     ("dapr/proto/scheduler/v1/scheduler.proto", "daprjobs/proto/scheduler/v1"),
@@ -67,7 +68,7 @@ def generate(out_root: pathlib.Path) -> list[pathlib.Path]:
                 text = (src_dir / f"{stem}{suffix}").read_text()
                 # The scheduler API lives in dapr.proto.scheduler.v1 on the wire but in
                 # daprjobs.proto.scheduler.v1 as a module, beside (not inside) the SDK.
-                text = re.sub(r"\bfrom dapr\.proto\.scheduler\.v1 import", "from daprjobs.proto.scheduler.v1 import", text)
+                text = re.sub(SDK_IMPORT, f"from {MODULE_ROOT}.scheduler.v1 import", text)
                 out = target / f"{stem}{suffix}"
                 out.write_text(text)
                 written.append(out)

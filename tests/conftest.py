@@ -6,7 +6,6 @@ import pathlib
 from collections.abc import Iterator
 
 import pytest
-
 from daprjobs.etcdembed import EtcdProcess, free_port
 
 __all__ = ["free_port"]
