@@ -99,13 +99,16 @@ class EtcdProcess:
         if not self.peer_port:
             self.peer_port = free_port(self.host)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # etcd reads ETCD_* variables as flags and refuses to start when they clash with ours.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
         if self.log_path is not None:
             with open(self.log_path, "ab") as out:
                 # The child keeps its own copy of the descriptor; ours can close at once.
-                self._proc = subprocess.Popen(self.command(), stdout=out, stderr=out, start_new_session=True)
+                self._proc = subprocess.Popen(self.command(), stdout=out, stderr=out, env=env,
+                                              start_new_session=True)
         else:
             self._proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                          start_new_session=True)
+                                          env=env, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
