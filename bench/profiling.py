@@ -12,6 +12,7 @@ import logging
 import pathlib
 import shutil
 import signal
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -92,6 +93,21 @@ def profiled(sup: ProcessSupervisor, targets: dict[str, int], out_dir: pathlib.P
                 into[name] = summarise(out)
             else:
                 log.warning("py-spy wrote no profile for %s; log %s", name, proc.log_path)
+
+
+def record_for(pid: int, seconds: int, out: pathlib.Path) -> dict[str, Any] | None:
+    """Profile ``pid`` for ``seconds`` right now (e.g. a process that is taking too long); None without py-spy."""
+    binary = py_spy_binary()
+    if binary is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [binary, "record", "--pid", str(pid), "--format", "raw", "--rate", "100", "--nonblocking",
+            "--duration", str(seconds), "--output", str(out)]
+    try:
+        subprocess.run(argv, capture_output=True, timeout=seconds + 60, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    return summarise(out) if out.exists() else None
 
 
 def render(profiles: dict[str, dict[str, dict[str, Any]]], top: int = 12) -> str:

@@ -113,7 +113,9 @@ class Stack:
         etcd = EtcdProcess(data_dir=self.workdir / f"{self.label}etcd", client_port=self.ports.take(),
                            peer_port=self.ports.take())
         etcd.data_dir.mkdir(parents=True, exist_ok=True)
-        self.etcd_proc = self.sup.start(f"{self.label}etcd", etcd.command(), env=child_env(ETCD_UNSUPPORTED_ARCH=""))
+        # etcd reads ETCD_* variables as flags and refuses to start when they clash with the command line.
+        env = {k: v for k, v in child_env().items() if not k.startswith("ETCD_")}
+        self.etcd_proc = self.sup.start(f"{self.label}etcd", etcd.command(), env=env)
         wait_until(lambda: http_ok(f"{etcd.endpoint}/health"), 60, "etcd health", watch=[self.etcd_proc])
         self.etcd = etcd
         return etcd

@@ -20,6 +20,7 @@ from bench.duedata import DueData
 from bench.etcd_direct import EtcdDirect
 from bench.processes import wait_until
 from bench.procstat import peak_rss_bytes, rss_bytes
+from bench.profiling import record_for
 from bench.report import Figure, at_most, exactly
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import APP_ID, sdk_register, wait_for_deliveries
@@ -28,6 +29,7 @@ from bench.stats import NS_PER_S
 from bench.stored import app_job_name, job_key, stored_app_job
 
 PREFIX = "s-"
+SCAN_PAGE = 10_000
 _SYNCED = re.compile(r"job index synced jobs=(\d+)")
 MIB = 2**20
 
@@ -50,8 +52,10 @@ async def load(endpoint: str, count: int) -> tuple[float, int, int]:
 
 
 async def scan(endpoint: str) -> tuple[int, int, int]:
+    """The load-time ceiling: every job read by one client in key order, 10,000 per page. (Pages of 1,000 take
+    about 6x as long on a million keys: etcd 3.5 counts the rest of the range on every page.)"""
     async with EtcdDirect(endpoint) as etcd:
-        return await etcd.scan_prefix(f"{KEY_PREFIX}/jobs/".encode())
+        return await etcd.scan_prefix(f"{KEY_PREFIX}/jobs/".encode(), page=SCAN_PAGE)
 
 
 def settled_rss(handle: SchedulerHandle, settle_s: float = 2.0) -> int:
@@ -108,8 +112,23 @@ def run(ctx: ScenarioContext) -> None:
     key_bytes = len(job_key(KEY_PREFIX, app_job_name(NAMESPACE, APP_ID, f"{PREFIX}{count // 2}")))
     stored_per_job = value_bytes / max(1, scanned) + key_bytes
 
-    timeout = max(120.0, count / 2000)
-    cold, cold_ready, cold_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-cold")
+    timeout = ctx.seconds(300.0, 120.0)
+    r = ctx.result
+    r.add(Figure("etcd db size", db_size / MIB, "MiB", count * stored_per_job / MIB, "raw key + value bytes"))
+    try:
+        cold, cold_ready, cold_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-cold")
+    except TimeoutError:
+        # A miss is a result: say how far it got, and profile what it is doing, rather than fail the scenario.
+        stuck = stack.schedulers[-1]
+        rss = rss_bytes(stuck.proc.pid)
+        profile = record_for(stuck.proc.pid, 15, ctx.workdir / "profiles" / "not-ready" / "scheduler.txt")
+        ctx.detail("profiles", {"start (not ready)": {"scheduler": profile}} if profile else {})
+        ctx.note(f"the scheduler was not ready {timeout:.0f}s after starting on {count:,} jobs; "
+                 f"RSS then {rss / MIB:.0f} MiB; a 15 s py-spy profile of it is in details.profiles")
+        r.add(Figure("cold start to all jobs loaded (not reached)", timeout, "s", scan_ns / 1e9,
+                     f"one client reading all jobs ({SCAN_PAGE:,}/page)", **at_most(60, "<= 60 s")))
+        r.add(Figure("scheduler RSS while loading", rss / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
+        return
     loaded_rss = settled_rss(cold)
     cold.proc.stop()
 
@@ -134,13 +153,11 @@ def run(ctx: ScenarioContext) -> None:
     ctx.detail("start", {"cold_ready_s": cold_ready, "cold_loaded_s": cold_loaded, "restart_ready_s": warm_ready,
                          "restart_loaded_s": warm_loaded, "probe_lateness_ms": probe_late_ms})
 
-    r = ctx.result
     r.add(Figure("scheduler RSS", max(loaded_rss, warm_rss) / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
     r.add(Figure("scheduler bytes per job", per_job, "B", stored_per_job, "stored record (key + value)"))
-    r.add(Figure("etcd db size", db_size / MIB, "MiB", count * stored_per_job / MIB, "raw key + value bytes"))
-    r.add(Figure("restart to healthz ready", warm_ready, "s", scan_ns / 1e9, "one client reading all jobs"))
-    r.add(Figure("restart to all jobs loaded", warm_loaded, "s", scan_ns / 1e9, "one client reading all jobs",
-                 **at_most(60, "<= 60 s")))
-    r.add(Figure("cold start to all jobs loaded", cold_loaded, "s", scan_ns / 1e9, "one client reading all jobs"))
+    scan_name = f"one client reading all jobs ({SCAN_PAGE:,}/page)"
+    r.add(Figure("restart to healthz ready", warm_ready, "s", scan_ns / 1e9, scan_name))
+    r.add(Figure("restart to all jobs loaded", warm_loaded, "s", scan_ns / 1e9, scan_name, **at_most(60, "<= 60 s")))
+    r.add(Figure("cold start to all jobs loaded", cold_loaded, "s", scan_ns / 1e9, scan_name))
     r.add(Figure("probe job after restart: lateness", probe_late_ms, "ms"))
     r.add(Figure("probe job delivered", 0 if arrival.timed_out else 1, "jobs", **exactly(1, "1")))
