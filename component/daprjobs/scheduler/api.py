@@ -21,7 +21,8 @@ from daprjobs.jobspec import JobValidationError, build_stored_job
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher
-from daprjobs.scheduler.etcdstore import EtcdStore, cmp_absent, op_delete, op_put, prefix_end
+from daprjobs.scheduler.etcdstore import EtcdStore, op_delete, prefix_end
+from daprjobs.scheduler.jobwriter import JobWriter
 from daprjobs.scheduler.keyspace import Keyspace
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import HostList
@@ -33,7 +34,8 @@ MISSING_IDENTITY = "missing namespace or appID in request"
 
 class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
     def __init__(self, store: EtcdStore, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
-                 metrics: SchedulerMetrics, hosts: HostList, ready: asyncio.Event, max_job_bytes: int) -> None:
+                 metrics: SchedulerMetrics, hosts: HostList, ready: asyncio.Event, max_job_bytes: int,
+                 writer: JobWriter) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
@@ -42,6 +44,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         self._hosts = hosts
         self._ready = ready
         self._max_job_bytes = max_job_bytes
+        self._writer = writer
 
     # --- unary ---------------------------------------------------------------------------------------------
 
@@ -76,14 +79,9 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
             self._metrics.jobs_created_failed.inc()
             await _fail(context, grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"job {full!r} is {len(value)} bytes, over the limit of {self._max_job_bytes}")
-        key = self._keys.job(full)
-        if request.overwrite:
-            await self._store.put(key, value)
-        else:
-            ok, _ = await self._store.txn([cmp_absent(key)], [op_put(key, value)])
-            if not ok:
-                self._metrics.jobs_created_failed.inc()
-                await _fail(context, grpc.StatusCode.ALREADY_EXISTS, f"job already exists: '{full}'")
+        if not await self._writer.write(self._keys.job(full), value, request.overwrite):
+            self._metrics.jobs_created_failed.inc()
+            await _fail(context, grpc.StatusCode.ALREADY_EXISTS, f"job already exists: '{full}'")
         kind = "actor" if meta.target.WhichOneof("type") == "actor" else "job"
         self._metrics.jobs_created.labels(type=kind).inc()
         log.debug("job scheduled job=%s overwrite=%s", full, request.overwrite)

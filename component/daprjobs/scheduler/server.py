@@ -18,6 +18,7 @@ from daprjobs.scheduler.dispatcher import TriggerDispatcher
 from daprjobs.scheduler.engine import Engine
 from daprjobs.scheduler.etcdstore import EtcdStore
 from daprjobs.scheduler.informer import JobInformer
+from daprjobs.scheduler.jobwriter import JobWriter
 from daprjobs.scheduler.keyspace import Keyspace
 from daprjobs.scheduler.membership import Membership
 from daprjobs.scheduler.metrics import SchedulerMetrics
@@ -56,6 +57,7 @@ class SchedulerReplica:
         self.metrics = SchedulerMetrics()
         self.dispatcher = TriggerDispatcher()
         self.writer = CounterWriter(self.store, self.keys, config.etcd_max_txn_ops)
+        self.job_writer = JobWriter(self.store, config.etcd_max_txn_ops)
         self.ready = asyncio.Event()
         self.address = ""
         self._server: grpc.aio.Server | None = None
@@ -86,14 +88,15 @@ class SchedulerReplica:
         self.engine, self.informer = engine, informer
         self.coordinator = OwnershipCoordinator(self.membership, self.engine, self.metrics)
         service = SchedulerService(self.store, self.keys, self.clock, self.dispatcher, self.metrics,
-                                   self.coordinator.hosts, self.ready, cfg.max_job_bytes)
+                                   self.coordinator.hosts, self.ready, cfg.max_job_bytes, self.job_writer)
         scheduler_pb2_grpc.add_SchedulerServicer_to_server(service, server)
+        self._tasks.append(asyncio.create_task(self.job_writer.run(), name="job-writer"))
         await server.start()
         self._server = server
         await self._start_http()
         await self.membership.join()
         self.membership.start()
-        self._tasks = [
+        self._tasks += [
             asyncio.create_task(self.writer.run(), name="counter-writer"),
             asyncio.create_task(self.informer.run(), name="informer"),
             asyncio.create_task(self.engine.run(), name="engine"),
