@@ -46,7 +46,8 @@ def run(ctx: ScenarioContext) -> None:
     if time.time_ns() > due_ns:
         ctx.note("scheduling overran the first due instant; early jobs may show extra lateness")
     with ctx.profile("deliveries", stack):
-        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=window_s + 120)
+        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=window_s + 120,
+                                      first_due_ns=due_ns)
     report = read_report(ctx, app)
     e2e = LatencySummary.of_ns(report.lateness_ns)
     ctx.detail("end_to_end", {"register": reg, "lateness": e2e.as_dict(), "early": report.early,

@@ -88,9 +88,9 @@ def run(ctx: ScenarioContext) -> None:
                        schedule="@every 1s", repeats=repeats)
     if time.time_ns() > due_ns:
         ctx.note("scheduling overran the first due instant")
-    run_for_s = (due_ns - time.time_ns()) / NS_PER_S + repeats
     with ctx.profile("ticks", stack):
-        arrival = wait_for_deliveries(stack, app, expected, None, timeout_s=run_for_s + 60, stall_s=30)
+        arrival = wait_for_deliveries(stack, app, expected, None, timeout_s=repeats + 60, stall_s=30,
+                                      first_due_ns=due_ns)
     e2e = summarise(read_report(ctx, app, expected_per_name=repeats), due_ns, spacing, count, repeats)
     ctx.detail("end_to_end", {**e2e.as_dict(), "register": reg, "timed_out": arrival.timed_out})
 

@@ -142,7 +142,7 @@ def run(ctx: ScenarioContext) -> None:
     stack.wait_streams()
     due = time.time_ns() + NS_PER_S
     sdk_register(ctx, sidecar, "p-", 1, due, threads=1)
-    arrival = wait_for_deliveries(stack, app, 1, None, timeout_s=60)
+    arrival = wait_for_deliveries(stack, app, 1, None, timeout_s=60, first_due_ns=due)
     probe_late_ms = (arrival.last_recv_ns - due) / 1e6 if not arrival.timed_out else float("nan")
 
     per_job = (max(loaded_rss, warm_rss) - baseline) / count

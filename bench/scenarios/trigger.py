@@ -57,7 +57,8 @@ def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[s
         ctx.note(f"scheduling overran the due instant by {(registered_at - due_ns) / 1e9:.1f}s: "
                  "some triggers fired while jobs were still being scheduled")
     with ctx.profile(f"{stack.label}triggers", stack) as cpu:
-        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=max(120.0, count / 100))
+        arrival = wait_for_deliveries(stack, app, count, jobs_prefix(PREFIX), timeout_s=max(120.0, count / 100),
+                                      first_due_ns=due_ns)
     after = [s.triggered() for s in stack.schedulers]
     failed = sum(s.counter("dapr_scheduler_jobs_failed") for s in stack.schedulers) - failed_before
     undelivered = sum(s.counter("dapr_scheduler_jobs_undelivered") for s in stack.schedulers) - undelivered_before
