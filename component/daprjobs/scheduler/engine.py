@@ -94,8 +94,11 @@ class Engine:
         self._staged: dict[RouteKey, dict[str, ActiveJob]] = {}
         self._inflight = 0
         self._slot_free = asyncio.Event()
-        self._sync_counters: dict[str, bytes] = {}
         self._activation = asyncio.Lock()
+        self._activation_task: asyncio.Task[None] | None = None
+        # Job versions this replica finished (deleted) that the informer has not reported deleted yet: an index
+        # snapshot taken before the delete must not bring them back.
+        self._finished: dict[str, int] = {}
         dispatcher.on_route_available(self._release_staged)
         # Read at scrape time: jobs come and go with every put, delete and completion, not only on ownership changes.
         metrics.owned_jobs.set_function(lambda: len(self.active))
@@ -109,11 +112,27 @@ class Engine:
         for name in [n for n, job in self.active.items()
                      if (rec := index.get(n)) is None or rec.rev != job.record.rev]:
             self._drop(name)
-        for name, record in index.items():
-            if name not in self.active and self.table.may_trigger(record.partition_id):
-                self._activate(name, record, counters_by_name.get(name))
+        for name in [n for n, rev in self._finished.items() if (rec := index.get(n)) is None or rec.rev != rev]:
+            del self._finished[name]
+        # The snapshot's counters may predate this replica's own later writes (the snapshot is read while triggers
+        # go on), so the jobs it adds are activated with counters read afresh, under the activation lock.
+        if self._activation_task is None or self._activation_task.done():
+            self._activation_task = asyncio.create_task(self._activate_after_sync(), name="activate-after-sync")
+
+    async def _activate_after_sync(self) -> None:
+        try:
+            async with self._activation:
+                activated = await self._activate_missing()
+            if activated:
+                log.info("jobs activated after index sync replica=%s jobs=%d", self._replica_id, activated)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The next ownership change or resync retries; until then these jobs wait (none is lost).
+            log.exception("activating jobs after index sync failed replica=%s", self._replica_id)
 
     def on_put(self, name: str, record: JobRecord) -> None:
+        self._finished.pop(name, None)
         if name in self.active:
             self._drop(name)
         if self.table.may_trigger(record.partition_id):
@@ -121,6 +140,7 @@ class Engine:
             self._activate(name, record, None)
 
     def on_delete(self, name: str) -> None:
+        self._finished.pop(name, None)
         if name in self.active:
             self._drop(name)
 
@@ -135,20 +155,32 @@ class Engine:
                 job.released = True
                 self._drop(job.name)
             await self._settle(released, settle_timeout_s)
-            index = self._index()
-            gained = [(name, rec) for name, rec in index.items()
-                      if name not in self.active and table.may_trigger(rec.partition_id)]
-            if gained:
-                stored = await self._store.get_many([self._keys.counter(name) for name, _ in gained])
-                for name, rec in gained:
-                    if name in self.active or index.get(name) is not rec or not self.table.may_trigger(
-                            rec.partition_id):
-                        continue
-                    kv = stored.get(self._keys.counter(name))
-                    self._activate(name, rec, kv.value if kv is not None else None)
+            gained = await self._activate_missing()
             if released or gained:
                 log.info("ownership applied replica=%s released=%d gained=%d active_slots=%d", self._replica_id,
-                         len(released), len(gained), table.active_count())
+                         len(released), gained, table.active_count())
+
+    async def _activate_missing(self) -> int:
+        """Activate every indexed job the table allows that is not active yet, with counters read from etcd now
+        (after this replica's own writes were flushed). Repeats while a resync replaces the index meanwhile."""
+        attempted: set[str] = set()
+        activated = 0
+        while True:
+            gained = [name for name, rec in self._index().items()
+                      if name not in self.active and name not in attempted and self.table.may_trigger(rec.partition_id)]
+            if not gained:
+                return activated
+            attempted.update(gained)
+            stored = await self._store.get_many([self._keys.counter(name) for name in gained])
+            # Activate the versions indexed now: the index may have been replaced while the counters were read.
+            index = self._index()
+            for name in gained:
+                rec = index.get(name)
+                if rec is None or name in self.active or not self.table.may_trigger(rec.partition_id):
+                    continue
+                kv = stored.get(self._keys.counter(name))
+                self._activate(name, rec, kv.value if kv is not None else None)
+                activated += 1
 
     async def _settle(self, released: list[ActiveJob], timeout_s: float) -> None:
         """Wait for triggers of released jobs to be acked (or time out), then for their counter writes."""
@@ -161,6 +193,8 @@ class Engine:
     # --- activation ----------------------------------------------------------------------------------------
 
     def _activate(self, name: str, record: JobRecord, counter_value: bytes | None) -> None:
+        if self._finished.get(name) == record.rev:
+            return
         try:
             stored, meta = decode_trigger_parts(record.value)
             parsed = parse_stored(stored)
@@ -185,6 +219,7 @@ class Engine:
         due = counters.due_at(job.parsed, job.state)
         if due is None:
             self.active.pop(job.name, None)
+            self._finished[job.name] = job.record.rev
             self._writer.finish(job.name, job.record.rev)
             return
         self._queue.push(job, due)
@@ -275,6 +310,7 @@ class Engine:
         if due is None:
             if self.active.get(job.name) is job:
                 del self.active[job.name]
+            self._finished[job.name] = rev
             self._writer.finish(job.name, rev)
             return
         self._writer.put_counter(job.name, rev, job.state.to_proto(job.record.partition_id).SerializeToString())
