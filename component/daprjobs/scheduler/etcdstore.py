@@ -45,6 +45,19 @@ class WatchCompacted(RuntimeError):
     """The watch start revision was compacted away: the caller must resync from a fresh range."""
 
 
+class ConnectionReset(ConnectionError):
+    """The channel under a call was closed (a reconnect to etcd): the call may be retried."""
+
+
+def _reraise_cancel(exc: asyncio.CancelledError) -> None:
+    """grpc.aio ends calls on a closed channel with CancelledError. Only the caller's own cancellation may
+    propagate as such; a reconnect's must look like the transient failure it is, or it kills the caller's loop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise exc
+    raise ConnectionReset("etcd call ended by a reconnect") from None
+
+
 class EtcdStore:
     def __init__(self, endpoints: Sequence[str], username: str | None = None, password: str | None = None,
                  timeout: float = 10.0) -> None:
@@ -91,7 +104,11 @@ class EtcdStore:
         await self.connect()
         stub = self._c.leasestub if method.startswith("Lease") else self._c.kvstub
         rpc_name = method.removeprefix("Lease") if method.startswith("Lease") else method
-        return await getattr(stub, rpc_name)(request, timeout=self._timeout, metadata=self._c.metadata)
+        try:
+            return await getattr(stub, rpc_name)(request, timeout=self._timeout, metadata=self._c.metadata)
+        except asyncio.CancelledError as exc:
+            _reraise_cancel(exc)
+            raise
 
     # --- reads -------------------------------------------------------------------------------------------
 
@@ -100,18 +117,14 @@ class EtcdStore:
         kvs = resp.kvs  # type: ignore[attr-defined]
         return kvs[0] if kvs else None
 
-    async def range_prefix(self, prefix: bytes, page: int = 10_000, revision: int = 0,
+    async def range_prefix(self, prefix: bytes, page: int = 1000, revision: int = 0,
                            keys_only: bool = False) -> AsyncIterator[tuple[int, list[KeyValue]]]:
-        """Pages of every key under prefix, all read at one revision: yields (revision, kvs).
-
-        No sort options: etcd returns keys in ascending order anyway, and with a sort it ignores ``limit`` and
-        reads the whole rest of the range for every page (quadratic: a 1M-job scan went from minutes to seconds).
-        Pages are large because etcd also counts the rest of the range on every page.
-        """
+        """Pages of every key under prefix, all read at one revision: yields (revision, kvs)."""
         start = prefix
         end = prefix_end(prefix)
         while True:
-            req = rpc.RangeRequest(key=start, range_end=end, limit=page, revision=revision, keys_only=keys_only)
+            req = rpc.RangeRequest(key=start, range_end=end, limit=page, revision=revision, keys_only=keys_only,
+                                   sort_order=rpc.RangeRequest.ASCEND, sort_target=rpc.RangeRequest.KEY)
             resp = await self._call("Range", req)
             if revision == 0:
                 revision = resp.header.revision  # type: ignore[attr-defined]
@@ -157,10 +170,13 @@ class EtcdStore:
     async def keepalive_once(self, lease_id: int) -> int:
         """Refresh a lease; returns the remaining TTL (<= 0 means the lease is gone)."""
         await self.connect()
-        async for resp in self._c.leasestub.LeaseKeepAlive(
-            iter([rpc.LeaseKeepAliveRequest(ID=lease_id)]), timeout=self._timeout, metadata=self._c.metadata
-        ):
-            return int(resp.TTL)
+        try:
+            async for resp in self._c.leasestub.LeaseKeepAlive(
+                iter([rpc.LeaseKeepAliveRequest(ID=lease_id)]), timeout=self._timeout, metadata=self._c.metadata
+            ):
+                return int(resp.TTL)
+        except asyncio.CancelledError as exc:
+            _reraise_cancel(exc)
         return 0
 
     async def revoke_lease(self, lease_id: int) -> None:
@@ -191,7 +207,7 @@ class EtcdStore:
         watchstub = rpc.WatchStub(self._c.channel)
         call = watchstub.Watch(requests(), metadata=self._c.metadata)
         try:
-            async for resp in call:
+            async for resp in _reset_on_cancel(call):
                 if resp.compact_revision:
                     raise WatchCompacted(f"watch from revision {start_revision} compacted at {resp.compact_revision}")
                 if resp.canceled:
@@ -206,6 +222,14 @@ class EtcdStore:
         finally:
             queue.put_nowait(None)
             call.cancel()
+
+
+async def _reset_on_cancel(call: AsyncIterator[rpc.WatchResponse]) -> AsyncIterator[rpc.WatchResponse]:
+    try:
+        async for resp in call:
+            yield resp
+    except asyncio.CancelledError as exc:
+        _reraise_cancel(exc)
 
 
 def _host_port(endpoint: str) -> tuple[str, int]:
