@@ -105,7 +105,7 @@ class Engine:
 
     # --- informer sink -------------------------------------------------------------------------------------
 
-    def on_sync(self, index: dict[str, JobRecord], counters_by_name: dict[str, bytes]) -> None:
+    def on_sync(self, index: dict[str, JobRecord]) -> None:
         # A resync (after a broken watch) brings new record objects for unchanged jobs: keep those active with
         # their in-memory counter, which may be ahead of etcd (writes still queued) and may have a trigger in
         # flight. Only versions that changed or vanished are dropped.
@@ -114,8 +114,8 @@ class Engine:
             self._drop(name)
         for name in [n for n, rev in self._finished.items() if (rec := index.get(n)) is None or rec.rev != rev]:
             del self._finished[name]
-        # The snapshot's counters may predate this replica's own later writes (the snapshot is read while triggers
-        # go on), so the jobs it adds are activated with counters read afresh, under the activation lock.
+        # Counters read with the snapshot could predate this replica's own later writes (triggers go on while it is
+        # read), so the jobs it adds are activated with counters read afresh, under the activation lock.
         if self._activation_task is None or self._activation_task.done():
             self._activation_task = asyncio.create_task(self._activate_after_sync(), name="activate-after-sync")
 

@@ -35,7 +35,7 @@ class JobRecord:
 
 
 class InformerSink(Protocol):
-    def on_sync(self, index: dict[str, JobRecord], counters: dict[str, bytes]) -> None: ...
+    def on_sync(self, index: dict[str, JobRecord]) -> None: ...
     def on_put(self, name: str, record: JobRecord) -> None: ...
     def on_delete(self, name: str) -> None: ...
 
@@ -81,12 +81,10 @@ class JobInformer:
                     index[name] = JobRecord.decode(kv.mod_revision, kv.value)
                 except Exception:
                     log.exception("undecodable stored job ignored job=%s", name)
-        counters: dict[str, bytes] = {}
-        async for _rev, kvs in self._store.range_prefix(self._keys.counters_prefix, revision=revision):
-            for kv in kvs:
-                counters[self._keys.counter_name(kv.key)] = kv.value
+        # No counters: the engine reads those of the jobs it activates when it activates them, after this
+        # replica's own writes (a snapshot read here could predate them).
         self.index = index
-        self._sink.on_sync(index, counters)
+        self._sink.on_sync(index)
         self.synced.set()
-        log.info("job index synced jobs=%d counters=%d revision=%d", len(index), len(counters), revision)
+        log.info("job index synced jobs=%d revision=%d", len(index), revision)
         return revision
