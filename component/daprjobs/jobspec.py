@@ -10,6 +10,7 @@ loaded, so schedule parsing is cached.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -143,12 +144,14 @@ def failure_policy_from_proto(p: common_pb2.JobFailurePolicy | None) -> FailureP
         return _DROP
     if kind == "constant":
         c = p.constant
-        return FailurePolicy(
-            "constant",
-            interval_ns=duration_to_ns(c.interval),
-            max_retries=c.max_retries if c.HasField("max_retries") else None,
-        )
+        return _constant_policy(duration_to_ns(c.interval), c.max_retries if c.HasField("max_retries") else None)
     return _NONE
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant_policy(interval_ns: int, max_retries: int | None) -> FailurePolicy:
+    # Almost every job carries the same few policies (the default above all): share one object per policy.
+    return FailurePolicy("constant", interval_ns=interval_ns, max_retries=max_retries)
 
 
 @dataclass(slots=True, frozen=True)

@@ -45,20 +45,30 @@ RELEASE_TIMEOUT_S = 10.0
 class ActiveJob:
     """A job version this replica triggers, with its counter state."""
 
-    __slots__ = ("inflight", "name", "parsed", "queued_seq", "record", "released", "route", "state", "user_name")
+    # Kept small on purpose: a replica may hold a million of these (the user name and the trigger's metadata
+    # are re-derived from record.value at trigger time instead of being stored).
+    __slots__ = ("inflight", "name", "parsed", "queued_seq", "record", "released", "route", "state")
 
     def __init__(self, name: str, record: JobRecord, parsed: ParsedJob, state: counters.CounterState,
-                 route: RouteKey, user_name: str) -> None:
+                 route: RouteKey) -> None:
         self.name = name
         self.record = record
         self.parsed = parsed
         self.state = state
         self.route = route
-        self.user_name = user_name
         self.queued_seq = 0
         self.inflight = False
         # Given to another replica while its trigger was in flight: the ack still updates the counter.
         self.released = False
+
+
+# Counter states are replaced, never mutated, so every job that has not fired yet can share this one.
+_FRESH = counters.CounterState()
+
+# Above this many jobs gained at once, reading the whole counters prefix beats looking each one up.
+_RANGE_COUNTERS_ABOVE = 2_000
+# Activation is CPU-bound; yield to the event loop this often so leases and the API keep being served.
+_ACTIVATION_CHUNK = 2_000
 
 
 def route_of(meta: scheduler_pb2.JobMetadata) -> RouteKey:
@@ -69,9 +79,9 @@ def route_of(meta: scheduler_pb2.JobMetadata) -> RouteKey:
 
 def decode_trigger_parts(value: bytes) -> tuple[stored_pb2.StoredJob, scheduler_pb2.JobMetadata]:
     stored = stored_pb2.StoredJob.FromString(value)
-    meta = scheduler_pb2.JobMetadata()
-    if stored.job.HasField("metadata"):
-        stored.job.metadata.Unpack(meta)
+    # The scheduler itself packed this Any (always a JobMetadata); Any.Unpack's type-URL check costs more than
+    # the parse, and this runs for every activation and every trigger.
+    meta = scheduler_pb2.JobMetadata.FromString(stored.job.metadata.value)
     return stored, meta
 
 
@@ -95,6 +105,8 @@ class Engine:
         self._inflight = 0
         self._slot_free = asyncio.Event()
         self._activation = asyncio.Lock()
+        # One shared tuple per route instead of one per job.
+        self._routes: dict[RouteKey, RouteKey] = {}
         self._activation_task: asyncio.Task[None] | None = None
         # Job versions this replica finished (deleted) that the informer has not reported deleted yet: an index
         # snapshot taken before the delete must not bring them back.
@@ -171,16 +183,29 @@ class Engine:
             if not gained:
                 return activated
             attempted.update(gained)
-            stored = await self._store.get_many([self._keys.counter(name) for name in gained])
+            stored = await self._read_counters(gained)
             # Activate the versions indexed now: the index may have been replaced while the counters were read.
-            index = self._index()
-            for name in gained:
-                rec = index.get(name)
+            for i, name in enumerate(gained):
+                if i and i % _ACTIVATION_CHUNK == 0:
+                    await asyncio.sleep(0)
+                rec = self._index().get(name)
                 if rec is None or name in self.active or not self.table.may_trigger(rec.partition_id):
                     continue
-                kv = stored.get(self._keys.counter(name))
-                self._activate(name, rec, kv.value if kv is not None else None)
+                self._activate(name, rec, stored.get(name))
                 activated += 1
+
+    async def _read_counters(self, job_names: list[str]) -> dict[str, bytes]:
+        if len(job_names) <= _RANGE_COUNTERS_ABOVE:
+            found = await self._store.get_many([self._keys.counter(name) for name in job_names])
+            return {self._keys.counter_name(key): kv.value for key, kv in found.items()}
+        wanted = set(job_names)
+        counters_by_name: dict[str, bytes] = {}
+        async for _rev, kvs in self._store.range_prefix(self._keys.counters_prefix):
+            for kv in kvs:
+                name = self._keys.counter_name(kv.key)
+                if name in wanted:
+                    counters_by_name[name] = kv.value
+        return counters_by_name
 
     async def _settle(self, released: list[ActiveJob], timeout_s: float) -> None:
         """Wait for triggers of released jobs to be acked (or time out), then for their counter writes."""
@@ -201,7 +226,7 @@ class Engine:
         except Exception:
             log.exception("cannot load stored job, skipping job=%s", name)
             return
-        state = counters.CounterState()
+        state = _FRESH
         if counter_value is not None:
             try:
                 proto = stored_pb2.Counter.FromString(counter_value)
@@ -209,9 +234,8 @@ class Engine:
                     state = counters.CounterState.from_proto(proto)
             except Exception:
                 log.exception("undecodable counter reset job=%s", name)
-        prefix = names.prefix_from_metadata(meta)
-        user_name = name[len(prefix):] if name.startswith(prefix) else name
-        job = ActiveJob(name, record, parsed, state, route_of(meta), user_name)
+        route = route_of(meta)
+        job = ActiveJob(name, record, parsed, state, self._routes.setdefault(route, route))
         self.active[name] = job
         self._schedule_next(job)
 
@@ -271,7 +295,9 @@ class Engine:
         except Exception:
             log.exception("cannot decode job for trigger job=%s", job.name)
             return
-        message = scheduler_pb2.WatchJobsResponse(name=job.user_name, data=stored.job.payload, metadata=meta)
+        prefix = names.prefix_from_metadata(meta)
+        user_name = job.name[len(prefix):] if job.name.startswith(prefix) else job.name
+        message = scheduler_pb2.WatchJobsResponse(name=user_name, data=stored.job.payload, metadata=meta)
         job.inflight = True
         self._inflight += 1
         callback = partial(self._on_result, job, job.record.rev, scheduled_ns)
