@@ -135,6 +135,13 @@ class Stack:
             wait_until(handle.ready, 60, f"scheduler {replica_id} healthz", watch=[proc])
         return handle
 
+    def stop_scheduler(self, handle: SchedulerHandle) -> int | None:
+        """Stop one replica (SIGTERM: it leaves membership at once) and forget it."""
+        code = handle.proc.stop()
+        if handle in self.schedulers:
+            self.schedulers.remove(handle)
+        return code
+
     def start_job_app(self, name_specs: list[str], label: str = "app") -> AppHandle:
         """The ``dapr.ext.grpc`` bench app with handlers for ``PREFIX:COUNT`` names."""
         port = self.ports.take()

@@ -103,7 +103,7 @@ def run(ctx: ScenarioContext) -> None:
     # An empty scheduler's memory is the baseline for bytes per job.
     empty, _, _ = start_and_time(ctx, stack, ports, 0, 60, "scheduler-empty")
     baseline = settled_rss(empty)
-    empty.proc.stop()
+    stack.stop_scheduler(empty)
 
     load_s, db_size, db_in_use = asyncio.run(load(endpoint, count))
     ctx.note(f"{count:,} jobs written straight into etcd in the scheduler's stored format ({load_s:.1f}s); "
@@ -130,7 +130,9 @@ def run(ctx: ScenarioContext) -> None:
         r.add(Figure("scheduler RSS while loading", rss / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
         return
     loaded_rss = settled_rss(cold)
-    cold.proc.stop()
+    t_stop = time.monotonic()
+    stack.stop_scheduler(cold)
+    stop_s = time.monotonic() - t_stop
 
     warm, warm_ready, warm_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-restart")
     warm_rss = settled_rss(warm)
@@ -151,7 +153,7 @@ def run(ctx: ScenarioContext) -> None:
     ctx.detail("etcd", {"db_size_mib": db_size / MIB, "db_in_use_mib": db_in_use / MIB, "load_s": load_s,
                         "scan_s": scan_ns / 1e9, "stored_bytes_per_job": stored_per_job, "scanned": scanned})
     ctx.detail("start", {"cold_ready_s": cold_ready, "cold_loaded_s": cold_loaded, "restart_ready_s": warm_ready,
-                         "restart_loaded_s": warm_loaded, "probe_lateness_ms": probe_late_ms})
+                         "restart_loaded_s": warm_loaded, "probe_lateness_ms": probe_late_ms, "stop_s": stop_s})
 
     r.add(Figure("scheduler RSS", max(loaded_rss, warm_rss) / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
     r.add(Figure("scheduler bytes per job", per_job, "B", stored_per_job, "stored record (key + value)"))
@@ -159,5 +161,6 @@ def run(ctx: ScenarioContext) -> None:
     r.add(Figure("restart to healthz ready", warm_ready, "s", scan_ns / 1e9, scan_name))
     r.add(Figure("restart to all jobs loaded", warm_loaded, "s", scan_ns / 1e9, scan_name, **at_most(60, "<= 60 s")))
     r.add(Figure("cold start to all jobs loaded", cold_loaded, "s", scan_ns / 1e9, scan_name))
+    r.add(Figure("SIGTERM to exit, loaded scheduler", stop_s, "s"))
     r.add(Figure("probe job after restart: lateness", probe_late_ms, "ms"))
     r.add(Figure("probe job delivered", 0 if arrival.timed_out else 1, "jobs", **exactly(1, "1")))
