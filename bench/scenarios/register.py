@@ -1,21 +1,45 @@
 """Scenario 1, register: ScheduleJob through the official Python SDK (sync ``DaprClient``, 8 threads) and through
 the HTTP Jobs API (8 requests in flight): jobs/s and p50/p99/max latency.
 
-Ceiling: a raw etcd transaction loop with the same concurrency doing the write ScheduleJob does (a create-if-absent
-transaction of a stored job record of the same size), from one Python asyncio client. The jobs are due in 2100, so
-nothing fires while this runs.
+Ceilings: a raw etcd transaction loop with the same concurrency doing the write ScheduleJob does (a create-if-absent
+transaction of a stored job record of the same size), from one Python asyncio client; and the same SDK client
+through two Python gRPC processes that do nothing but relay (``bench.apps.grpc_hops``), the shape of the sidecar and
+scheduler without their work. The jobs are due in 2100, so nothing fires while this runs.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from bench.loadgen.client import run_loadgen
+from bench.processes import child_env, tcp_open, wait_until
 from bench.report import Figure, at_least, at_most
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import APP_ID, FAR_FUTURE_NS, REGISTER_THREADS, sdk_register
+from bench.stack import Stack
 
 MAX_TXN_OPS = 10_000
+HOPS_NAME = "2 no-op Python gRPC hops (sidecar+scheduler shape)"
+
+
+def measure_grpc_hops(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+    """Ceiling: the same SDK client through a relay and a null scheduler (``bench.apps.grpc_hops``), no etcd."""
+    upstream, front, http_port = stack.ports.take(), stack.ports.take(), stack.ports.take()
+    hop = [sys.executable, "-m", "bench.apps.grpc_hops"]
+    null = ctx.sup.start("hops-scheduler", [*hop, "--mode", "scheduler", "--port", str(upstream)], env=child_env())
+    relay = ctx.sup.start("hops-sidecar", [*hop, "--mode", "sidecar", "--port", str(front), "--http-port",
+                                           str(http_port), "--upstream", f"127.0.0.1:{upstream}"], env=child_env())
+    wait_until(lambda: tcp_open("127.0.0.1", front) and tcp_open("127.0.0.1", upstream), 60, "gRPC hops",
+               watch=[null, relay])
+    result = run_loadgen(ctx.sup, "sdk-register", {"grpc_port": front, "http_port": http_port,
+                                                   "threads": REGISTER_THREADS, "prefix": "n-", "count": count,
+                                                   "due_start_ns": FAR_FUTURE_NS})
+    relay.stop()
+    null.stop()
+    if result["failed"]:
+        raise RuntimeError(f"gRPC hops ceiling: {result['failed']} calls failed, e.g. {result['errors'][:1]}")
+    return result
 
 
 def run(ctx: ScenarioContext) -> None:
@@ -37,9 +61,11 @@ def run(ctx: ScenarioContext) -> None:
         http: dict[str, Any] = run_loadgen(ctx.sup, "http-register",
                                            {"http_port": sidecar.http_port, "concurrency": REGISTER_THREADS,
                                             "prefix": "h-", "count": count, "due_start_ns": FAR_FUTURE_NS})
+    hops = measure_grpc_hops(ctx, stack, count)
     if http["failed"]:
         ctx.note(f"HTTP: {http['failed']} of {count} failed, e.g. {http['errors'][:1]}")
     ctx.detail("ceiling_etcd_txn", ceiling)
+    ctx.detail("ceiling_grpc_hops", hops)
     ctx.detail("sdk_grpc", sdk)
     ctx.detail("http", http)
 
@@ -47,10 +73,12 @@ def run(ctx: ScenarioContext) -> None:
     ceiling_name = f"raw etcd create txn, {REGISTER_THREADS} in flight"
     r = ctx.result
     r.add(Figure("SDK gRPC jobs/s", sdk["rate_per_s"], "1/s", c_rate, ceiling_name, **at_least(1500, ">= 1,500/s")))
+    r.add(Figure("SDK gRPC jobs/s", sdk["rate_per_s"], "1/s", hops["rate_per_s"], HOPS_NAME))
     r.add(Figure("SDK gRPC p50", sdk["latency"]["p50_ms"], "ms", c_lat["p50_ms"], ceiling_name))
     r.add(Figure("SDK gRPC p99", sdk["latency"]["p99_ms"], "ms", c_lat["p99_ms"], ceiling_name,
                  **at_most(50, "<= 50 ms")))
     r.add(Figure("SDK gRPC max", sdk["latency"]["max_ms"], "ms", c_lat["max_ms"], ceiling_name))
+    r.add(Figure("SDK gRPC p99", sdk["latency"]["p99_ms"], "ms", hops["latency"]["p99_ms"], HOPS_NAME))
     r.add(Figure("HTTP jobs/s", http["rate_per_s"], "1/s", c_rate, ceiling_name))
     r.add(Figure("HTTP p50", http["latency"]["p50_ms"], "ms", c_lat["p50_ms"], ceiling_name))
     r.add(Figure("HTTP p99", http["latency"]["p99_ms"], "ms", c_lat["p99_ms"], ceiling_name))
