@@ -73,9 +73,10 @@ def new_id() -> str:
     return f"a-{uuid.uuid4().hex[:8]}"
 
 
-async def test_proxy_invocation_and_state_that_persists(stack: Stack) -> None:
+async def test_proxy_invocation_and_state_that_persists(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     actor_id = new_id()
-    settings.DAPR_HTTP_PORT = stack.sidecar.http_port
+    # The SDK's global settings win over the environment for the rest of the process: undo it after this test.
+    monkeypatch.setattr(settings, "DAPR_HTTP_PORT", stack.sidecar.http_port, raising=False)
     proxy = ActorProxy.create(ACTOR, ActorId(actor_id))
     await proxy.invoke_method("SetValue", json.dumps({"n": 41, "tags": ["x"]}).encode())
     assert json.loads(await proxy.invoke_method("GetValue")) == {"n": 41, "tags": ["x"]}
