@@ -17,10 +17,11 @@ from bench.scenarios.trigger import deploy, measure_end_to_end
 
 DIFFERENCES = (
     "APScheduler runs each job as a function call inside the process that holds the scheduler, with one SQLite "
-    "file as its store: no network hop, no delivery to another process, no acknowledgement, no replicas "
-    "(two processes on one job store would both run every job), and a crash between running a job and deleting it "
-    "is not retried. daprjobs delivers each trigger over gRPC to a separate app process through a sidecar, "
-    "records it in etcd only once the app acked it, and splits jobs across scheduler replicas."
+    "file as its store: no network hop and no delivery to another process; a job is deleted from the store as soon "
+    "as it is handed to the thread pool, before it runs, so a crash then loses it (at most once); and two processes "
+    "on one job store would both run every job, so there are no replicas. daprjobs delivers each trigger over gRPC "
+    "through a sidecar to a separate app process, deletes a one-shot job only once the app acked it (at least "
+    "once), and splits jobs across scheduler replicas on etcd."
 )
 
 
