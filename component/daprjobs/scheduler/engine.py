@@ -67,6 +67,8 @@ _FRESH = counters.CounterState()
 
 # Above this many jobs gained at once, reading the whole counters prefix beats looking each one up.
 _RANGE_COUNTERS_ABOVE = 2_000
+# Triggers prepared per turn of the trigger loop.
+_TRIGGER_BURST = 256
 # Activation is CPU-bound; yield to the event loop this often so leases and the API keep being served.
 _ACTIVATION_CHUNK = 2_000
 
@@ -207,6 +209,13 @@ class Engine:
                     counters_by_name[name] = kv.value
         return counters_by_name
 
+    async def stop_activation(self) -> None:
+        """Abandon a background activation (a big sync can take seconds), so a stop need not wait for it."""
+        task = self._activation_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def _settle(self, released: list[ActiveJob], timeout_s: float) -> None:
         """Wait for triggers of released jobs to be acked (or time out), then for their counter writes."""
         deadline = time.monotonic() + timeout_s
@@ -267,7 +276,9 @@ class Engine:
                     self._slot_free.clear()
                     await self._slot_free.wait()
                 now = self._clock.now_ns()
-                due = self._queue.pop_due(now, limit=max(1, self._max_inflight - self._inflight))
+                # Small bursts, with a yield after each: the streams start sending the first triggers of a big
+                # simultaneous batch while later ones are still being prepared.
+                due = self._queue.pop_due(now, limit=max(1, min(_TRIGGER_BURST, self._max_inflight - self._inflight)))
                 for scheduled_ns, job in due:
                     self._trigger(job, scheduled_ns)
                 if due:

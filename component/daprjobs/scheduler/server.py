@@ -115,6 +115,7 @@ class SchedulerReplica:
             for task in self._tasks:
                 if task.get_name() == "ownership":
                     task.cancel()
+            await self.engine.stop_activation()
             try:
                 await asyncio.wait_for(self.engine.apply_table(PartitionTable.inactive(), settle_timeout_s),
                                        settle_timeout_s + 2)
