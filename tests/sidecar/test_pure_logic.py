@@ -7,10 +7,10 @@ import random
 import grpc
 from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import jobs_pb2
+from daprjobs.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.appchannel import TriggerResult, job_event_request, outcome_from_code
 from daprjobs.sidecar.apphealth import HealthState
-from daprjobs.sidecar.backoff import Backoff
 from daprjobs.sidecar.jobs_api import from_scheduler_job, schedule_error, to_scheduler_job, validate_job
 from daprjobs.sidecar.schedclient import StreamTarget
 from google.protobuf import any_pb2

@@ -47,6 +47,7 @@ from daprjobs.actors.turns import StackDepthExceeded
 from daprjobs.clock import Clock, SystemClock
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.scheduler.etcdstore import EtcdStore
+from daprjobs.sidecar.apphealth import tcp_probe
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +91,6 @@ class RuntimeContext(Protocol):
 
 def _rpc_text(err: grpc.aio.AioRpcError) -> str:
     return f"rpc error: code = {err.code().name.title().replace('_', '')} desc = {err.details()}"
-
-
-async def _port_open(host: str, port: int) -> bool:
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
 
 
 class ActorRuntime:
@@ -239,7 +229,7 @@ class ActorRuntime:
         host = getattr(config, "app_host", "127.0.0.1") or "127.0.0.1"
         try:
             while True:
-                if await _port_open(host, int(config.app_port)):
+                if await tcp_probe(host, int(config.app_port), timeout_s=1.0):
                     break
                 await asyncio.sleep(0.2)
             response: AppResponse | None = None

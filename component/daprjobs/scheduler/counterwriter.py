@@ -18,9 +18,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from daprjobs.backoff import Backoff
 from daprjobs.scheduler.etcdstore import (
     EtcdStore,
-    backoff_delay,
     cmp_mod_revision,
     is_transient,
     op_delete,
@@ -83,7 +83,7 @@ class CounterWriter:
         return batch
 
     async def _write_with_retry(self, batch: list[tuple[str, _Pending]]) -> None:
-        attempt = 0
+        backoff = Backoff(base_s=0.2, factor=2.0, maximum_s=5.0, jitter=0.5)
         while True:
             try:
                 await self._write(batch)
@@ -92,8 +92,7 @@ class CounterWriter:
                 if not is_transient(exc):
                     log.exception("counter batch failed; dropping it (triggers will repeat) ops=%d", len(batch))
                     return
-                delay = backoff_delay(attempt)
-                attempt += 1
+                delay = backoff.next()
                 log.warning("etcd unavailable for counter writes, retrying in %.2fs: %s", delay, exc)
                 await asyncio.sleep(delay)
                 # Newer results for the same jobs supersede what this batch would write.

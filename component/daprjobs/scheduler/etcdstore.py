@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -272,7 +271,3 @@ def is_transient(exc: BaseException) -> bool:
                               grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED,
                               grpc.StatusCode.UNKNOWN)
     return isinstance(exc, (asyncio.TimeoutError, ConnectionError, aetcd.exceptions.ClientError))
-
-
-def backoff_delay(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
-    return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from daprjobs.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-from daprjobs.sidecar.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
