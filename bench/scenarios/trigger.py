@@ -4,15 +4,18 @@ Figures: triggers/s as the app received them (N / (last receive - due)), and ack
 since a one-shot job is deleted only once its trigger is acked. Ceilings, measured in the same run:
 (a) the same app process fed ``OnJobEventAlpha1`` directly at the sidecar's concurrency limit (1,000 calls in
 flight), with the scheduler and sidecar stopped; (b) etcd doing the writes the scheduler does per trigger (the guarded
-delete of job and counter), batched as the scheduler batches them.
+delete of job and counter), batched as the scheduler batches them; (c) the same app behind a scheduler and a sidecar
+that only pass the gRPC messages a trigger costs (``bench.apps.trigger_hops``): what Python gRPC allows here.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
 from bench.loadgen.client import run_loadgen
+from bench.processes import child_env, tcp_open, wait_until
 from bench.report import Figure, exactly, ratio_at_least
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import (
@@ -101,6 +104,31 @@ def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int, concurrency: int
     return result
 
 
+def ceiling_plumbing(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+    """Ceiling (c): the same app behind a scheduler and sidecar that do nothing but pass gRPC messages
+    (``bench.apps.trigger_hops``); call with the real scheduler and sidecar stopped."""
+    app = stack.apps[0]
+    assert app.probe is not None
+    app.probe.reset()
+    port = stack.ports.take()
+    hops = [sys.executable, "-m", "bench.apps.trigger_hops"]
+    flood = ctx.sup.start("hops-scheduler", [*hops, "--mode", "scheduler", "--port", str(port), "--count",
+                                             str(count), "--prefix", PREFIX, "--max-inflight", "10000"],
+                          env=child_env())
+    wait_until(lambda: tcp_open("127.0.0.1", port), 60, "trigger hops scheduler", watch=[flood])
+    relay = ctx.sup.start("hops-sidecar", [*hops, "--mode", "sidecar", "--scheduler", f"127.0.0.1:{port}",
+                                           "--app-port", str(app.port), "--max-inflight",
+                                           str(SIDECAR_APP_CONCURRENCY)], env=child_env())
+    arrival = wait_for_deliveries(stack, app, count, None, timeout_s=max(120.0, count / 100), stall_s=30)
+    report = read_report(ctx, app, tag="-plumbing")
+    relay.stop()
+    flood.stop()
+    start = min((d.due_ns for d in report.deliveries), default=0)
+    last = max((d.recv_ns for d in report.deliveries), default=start)
+    return {"received": arrival.received, "distinct": report.names, "timed_out": arrival.timed_out,
+            "rate_per_s": rate_per_s(report.names, last - start)}
+
+
 def ceiling_etcd(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
     """Ceiling (b): the per-trigger etcd writes, in the scheduler's largest batches, one transaction in flight."""
     return run_loadgen(ctx.sup, "etcd-complete",
@@ -114,6 +142,10 @@ def run(ctx: ScenarioContext) -> None:
     stack = deploy(ctx, count)
     e2e = measure_end_to_end(ctx, stack, count)
     ctx.detail("end_to_end", e2e)
+    for proc in [s.proc for s in stack.sidecars] + [s.proc for s in stack.schedulers]:
+        proc.stop()
+    c = ceiling_plumbing(ctx, stack, count)
+    ctx.detail("ceiling_plumbing", c)
     same = min(count, SIDECAR_APP_CONCURRENCY)
     a = ceiling_app(ctx, stack, count, same)
     ctx.detail("ceiling_app_direct", a)
@@ -125,6 +157,8 @@ def run(ctx: ScenarioContext) -> None:
     if a["failed"]:
         ctx.note(f"ceiling (a): {a['failed']} of {count} direct calls failed at {same} in flight "
                  f"(e.g. {a['errors'][:1]}); the rate counts successes only")
+    r.add(Figure("triggers/s (app received)", e2e["recv_rate_per_s"], "1/s", c["rate_per_s"],
+                 "(c) same app behind no-op gRPC scheduler + sidecar"))
     r.add(Figure("triggers/s (acked, jobs gone)", e2e["acked_rate_per_s"], "1/s", b["rate_per_s"],
                  f"(b) etcd completion writes, batches of {MAX_TXN_OPS // 2}"))
     r.add(Figure("delivered", e2e["distinct"], "jobs", count, "scheduled", **ratio_at_least(1.0, "all")))
