@@ -17,6 +17,7 @@ import grpc
 
 from daprjobs import names
 from daprjobs.clock import Clock
+from daprjobs.jobfields import copy_job_fields
 from daprjobs.jobspec import JobValidationError, build_stored_job
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
@@ -59,15 +60,8 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
             self._metrics.jobs_created_failed.inc()
             await _fail(context, grpc.StatusCode.UNKNOWN, str(exc))
         user_job = stored_pb2.UserJob()
-        job = request.job
-        for field in ("schedule", "due_time", "ttl", "repeats"):
-            if job.HasField(field):
-                setattr(user_job, field, getattr(job, field))
-        if job.HasField("failure_policy"):
-            user_job.failure_policy.CopyFrom(job.failure_policy)
+        copy_job_fields(request.job, user_job, dst_data="payload")
         user_job.metadata.Pack(meta)
-        if job.HasField("data"):
-            user_job.payload.CopyFrom(job.data)
         try:
             stored = build_stored_job(user_job, self._clock.now_ns(), random.getrandbits(64))
         except JobValidationError as exc:
@@ -259,14 +253,7 @@ async def _key(meta: scheduler_pb2.JobMetadata, as_prefix: bool, context: grpc.a
 
 
 def _api_job(stored: stored_pb2.StoredJob) -> scheduler_pb2.Job:
-    user = stored.job
     job = scheduler_pb2.Job()
-    for field in ("schedule", "due_time", "ttl", "repeats"):
-        if user.HasField(field):
-            setattr(job, field, getattr(user, field))
-    if user.HasField("failure_policy"):
-        job.failure_policy.CopyFrom(user.failure_policy)
-    if user.HasField("payload"):
-        job.data.CopyFrom(user.payload)
+    copy_job_fields(stored.job, job, src_data="payload")
     return job
 

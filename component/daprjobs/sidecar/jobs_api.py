@@ -12,6 +12,7 @@ from typing import Protocol
 import grpc
 from dapr.proto.runtime.v1 import jobs_pb2
 
+from daprjobs.jobfields import copy_job_fields
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.errors import KitError, go_rpc_error_text, http_status_from_grpc
 from daprjobs.sidecar.jobjson import JobHTTPRequest
@@ -89,35 +90,13 @@ def validate_job(job: jobs_pb2.Job | None, metadata: dict[str, str]) -> KitError
 def to_scheduler_job(job: jobs_pb2.Job) -> scheduler_pb2.Job:
     """Copy each field as given, presence included (data stays byte for byte, empty type URL too)."""
     out = scheduler_pb2.Job()
-    if job.HasField("schedule"):
-        out.schedule = job.schedule
-    if job.HasField("repeats"):
-        out.repeats = job.repeats
-    if job.HasField("due_time"):
-        out.due_time = job.due_time
-    if job.HasField("ttl"):
-        out.ttl = job.ttl
-    if job.HasField("data"):
-        out.data.CopyFrom(job.data)
-    if job.HasField("failure_policy"):
-        out.failure_policy.CopyFrom(job.failure_policy)
+    copy_job_fields(job, out)
     return out
 
 
 def from_scheduler_job(name: str, job: scheduler_pb2.Job) -> jobs_pb2.Job:
     out = jobs_pb2.Job(name=name)
-    if job.HasField("schedule"):
-        out.schedule = job.schedule
-    if job.HasField("repeats"):
-        out.repeats = job.repeats
-    if job.HasField("due_time"):
-        out.due_time = job.due_time
-    if job.HasField("ttl"):
-        out.ttl = job.ttl
-    if job.HasField("data"):
-        out.data.CopyFrom(job.data)
-    if job.HasField("failure_policy"):
-        out.failure_policy.CopyFrom(job.failure_policy)
+    copy_job_fields(job, out)
     return out
 
 
