@@ -35,10 +35,7 @@ class RawMember:
 def decode_value(text: str) -> object:
     """Decode one JSON document (surrounding whitespace allowed, nothing else)."""
     idx = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
-    try:
-        value, end = _DECODER.raw_decode(text, idx)
-    except json.JSONDecodeError as err:
-        raise RawJsonError(str(err)) from err
+    value, end = _raw_value(text, idx)
     end = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
     if end != len(text):
         raise RawJsonError(f"invalid character {text[end]!r} after top-level value")
@@ -52,18 +49,9 @@ def object_members(body: bytes) -> list[RawMember] | None:
     Raises RawJsonError for anything that is not an object or null, or is not valid JSON.
     Like Go's ``json.Decoder.Decode``, text after the first complete value is ignored.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RawJsonError(f"body is not UTF-8: {err}") from err
-    idx = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
-    if idx >= len(text):
-        raise RawJsonError("EOF")
+    text, idx = _first_value(body)
     if text[idx] != "{":
-        try:
-            value, _ = _DECODER.raw_decode(text, idx)
-        except json.JSONDecodeError as err:
-            raise RawJsonError(str(err)) from err
+        value, _ = _raw_value(text, idx)
         if value is None:
             return None
         raise RawJsonError(f"cannot unmarshal {_json_kind(value)} into an object")
@@ -82,10 +70,7 @@ def object_members(body: bytes) -> list[RawMember] | None:
         if idx >= len(text) or text[idx] != ":":
             raise RawJsonError(f"expecting ':' delimiter at char {idx}")
         idx = _WHITESPACE.match(text, idx + 1).end()  # type: ignore[union-attr]
-        try:
-            value, end = _DECODER.raw_decode(text, idx)
-        except json.JSONDecodeError as err:
-            raise RawJsonError(str(err)) from err
+        value, end = _raw_value(text, idx)
         members.append(RawMember(key=key, raw=text[idx:end], value=value))
         idx = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
         if idx < len(text) and text[idx] == ",":
@@ -98,28 +83,16 @@ def object_members(body: bytes) -> list[RawMember] | None:
 
 def array_items(body: bytes) -> list[RawMember]:
     """The elements of a top-level JSON array, each with its raw text (``key`` is its index as a string)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RawJsonError(f"body is not UTF-8: {err}") from err
-    idx = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
-    if idx >= len(text):
-        raise RawJsonError("EOF")
+    text, idx = _first_value(body)
     if text[idx] != "[":
-        try:
-            value, _ = _DECODER.raw_decode(text, idx)
-        except json.JSONDecodeError as err:
-            raise RawJsonError(str(err)) from err
+        value, _ = _raw_value(text, idx)
         raise RawJsonError(f"cannot unmarshal {_json_kind(value)} into an array")
     items: list[RawMember] = []
     idx = _WHITESPACE.match(text, idx + 1).end()  # type: ignore[union-attr]
     if idx < len(text) and text[idx] == "]":
         return items
     while True:
-        try:
-            value, end = _DECODER.raw_decode(text, idx)
-        except json.JSONDecodeError as err:
-            raise RawJsonError(str(err)) from err
+        value, end = _raw_value(text, idx)
         items.append(RawMember(key=str(len(items)), raw=text[idx:end], value=value))
         idx = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
         if idx < len(text) and text[idx] == ",":
@@ -192,3 +165,24 @@ def is_valid_json(raw: bytes) -> bool:
     except (RawJsonError, UnicodeDecodeError):
         return False
     return True
+
+
+def _first_value(body: bytes) -> tuple[str, int]:
+    """The body as text and the index of its first non-blank character (Go's "EOF" when there is none)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RawJsonError(f"body is not UTF-8: {err}") from err
+    idx = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if idx >= len(text):
+        raise RawJsonError("EOF")
+    return text, idx
+
+
+def _raw_value(text: str, idx: int) -> tuple[object, int]:
+    """One JSON value starting at ``idx`` and the index just after it."""
+    try:
+        value, end = _DECODER.raw_decode(text, idx)
+    except json.JSONDecodeError as err:
+        raise RawJsonError(str(err)) from err
+    return value, end
