@@ -1,6 +1,6 @@
 """A daprjobs deployment on 127.0.0.1, as a user runs it: etcd, schedulers, a sidecar and an app, each a process.
 
-etcd is ``daprjobs.etcdembed.EtcdProcess``; schedulers are ``daprjobs scheduler ...``; the sidecar is
+etcd is ``daprjobs.etcd.embedded.EtcdProcess``; schedulers are ``daprjobs scheduler ...``; the sidecar is
 ``daprjobs sidecar ...``; apps are real SDK apps (``bench.apps``). Everything is owned by a ``ProcessSupervisor``, so
 it is all stopped when the scenario ends, however it ends.
 """
@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from daprjobs.etcdembed import EtcdProcess
+from daprjobs.etcd.embedded import EtcdProcess
 
 from bench.app_probe import AppProbe, DeliveryProbe, HttpAppProbe
 from bench.metrics import pick, scrape

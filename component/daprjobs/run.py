@@ -74,7 +74,7 @@ async def _stop_app(proc: asyncio.subprocess.Process) -> None:
 
 
 async def _run(args: argparse.Namespace, config: SidecarConfig, command: list[str]) -> int:
-    from daprjobs.etcdembed import EtcdProcess, free_port
+    from daprjobs.etcd.embedded import EtcdProcess, free_port
     from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
     from daprjobs.sidecar.server import Sidecar
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from daprjobs.etcdembed import free_port
+from daprjobs.etcd.embedded import free_port
 
 APPS = pathlib.Path(__file__).parent / "apps"
 NODE_DIR = pathlib.Path(__file__).parent.parent / "node"

@@ -8,8 +8,8 @@ import pytest
 from daprjobs.actors.placement import PlacementRegistry
 from daprjobs.actors.stateops import StateOperation
 from daprjobs.actors.statestore import EtcdActorStateStore, EtcdStateStoreConfig
-from daprjobs.etcdembed import EtcdProcess
-from daprjobs.scheduler.etcdstore import EtcdStore
+from daprjobs.etcd.embedded import EtcdProcess
+from daprjobs.etcd.store import EtcdStore
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import uuid
 
 import httpx
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
 

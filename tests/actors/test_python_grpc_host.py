@@ -13,7 +13,7 @@ import grpc
 import httpx
 import pytest
 from dapr.proto.runtime.v1 import actors_pb2, dapr_pb2_grpc
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from dapr.actor import ActorId, ActorProxy
 from dapr.conf import settings
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
 

@@ -7,7 +7,7 @@ import pathlib
 import subprocess
 
 import pytest
-from daprjobs.etcdembed import free_port
+from daprjobs.etcd.embedded import free_port
 
 pytestmark = pytest.mark.slow
 RUN = pathlib.Path(__file__).parents[2] / "quickstarts" / "actor-reminders" / "run.sh"

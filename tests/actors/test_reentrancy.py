@@ -6,7 +6,7 @@ import pathlib
 
 import httpx
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 from .stack import Events, Scheduler, Sidecar, eventually, python_app, write_components
 

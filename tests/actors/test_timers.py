@@ -7,7 +7,6 @@ import json
 
 import pytest
 from dapr.proto.runtime.v1 import actors_pb2
-from daprjobs import timefmt
 from daprjobs.actors.errors import ActorApiError
 from daprjobs.actors.timers import (
     ActorTimers,
@@ -18,7 +17,8 @@ from daprjobs.actors.timers import (
     plan_timer,
     timer_from_grpc,
 )
-from daprjobs.clock import ManualClock
+from daprjobs.core import timefmt
+from daprjobs.core.clock import ManualClock
 
 S = timefmt.NS_PER_SECOND
 NOW = 1_700_000_000 * S

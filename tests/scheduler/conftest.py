@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import grpc
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from daprjobs.etcdembed import free_port
+from daprjobs.etcd.embedded import free_port
 
 
 class ReplicaProcess:

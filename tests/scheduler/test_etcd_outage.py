@@ -7,7 +7,7 @@ import time
 
 import grpc
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 

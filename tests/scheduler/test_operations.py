@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 
 from .conftest import unique_prefix

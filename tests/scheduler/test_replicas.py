@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from daprjobs.etcdembed import EtcdProcess
-from daprjobs.partition import slot_of, slot_owners
+from daprjobs.core.partition import slot_of, slot_owners
+from daprjobs.etcd.embedded import EtcdProcess
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.scheduler.etcdstore import EtcdStore
-from daprjobs.scheduler.keyspace import Keyspace
 
 from .conftest import unique_prefix
 from .jobrequests import app_meta, due_in, rfc3339, schedule

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from daprjobs.etcdembed import EtcdProcess
+from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
 from .conftest import unique_prefix

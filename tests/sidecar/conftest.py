@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.scheduler.server import SchedulerReplica
 from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.server import Sidecar

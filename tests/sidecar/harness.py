@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from aiohttp import web
 from dapr.ext.grpc import App, JobEvent
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 from daprjobs.sidecar.server import Sidecar
 

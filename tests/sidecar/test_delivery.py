@@ -48,7 +48,7 @@ async def test_constant_policy_retries_until_max(make_stack: StackFactory, http_
 
 
 async def test_metrics_count_deliveries(make_stack: StackFactory, http_app: HttpJobApp) -> None:
-    from daprjobs.etcdembed import free_port
+    from daprjobs.etcd.embedded import free_port
 
     stack = await make_stack("metered", app_port=http_app.port, metrics_port=free_port())
     await post_job(stack.http_url, "counted", {"dueTime": "0s"})

@@ -7,7 +7,7 @@ import random
 import grpc
 from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import jobs_pb2
-from daprjobs.backoff import Backoff
+from daprjobs.core.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.appchannel import TriggerResult, job_event_request, outcome_from_code
 from daprjobs.sidecar.apphealth import HealthState

@@ -9,7 +9,7 @@ import uuid
 
 import aiohttp
 import pytest
-from daprjobs.etcdembed import EtcdProcess, free_port
+from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.server import Sidecar
 

@@ -13,7 +13,7 @@ from dapr.clients import DaprClient
 from dapr.clients.exceptions import DaprGrpcError
 from dapr.clients.grpc._jobs import ConstantFailurePolicy, DropFailurePolicy, Job
 from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
-from daprjobs.etcdembed import free_port
+from daprjobs.etcd.embedded import free_port
 from google.protobuf import any_pb2, wrappers_pb2
 
 from .harness import GrpcJobApp, HttpJobApp, StackFactory, in_own_loop

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from dapr.proto.runtime.v1 import actors_pb2
 from google.protobuf import duration_pb2
 
-from daprjobs import timefmt
+from daprjobs.core import timefmt
 
 log = logging.getLogger(__name__)
 

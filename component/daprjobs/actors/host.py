@@ -21,7 +21,7 @@ from daprjobs.actors.appchannel import REENTRANCY_HEADER, ActorAppChannel, AppRe
 from daprjobs.actors.appconfig import ActorAppConfig
 from daprjobs.actors.timers import ActorTimers, TimerSpec
 from daprjobs.actors.turns import ActorTurns
-from daprjobs.clock import NS_PER_SECOND, Clock
+from daprjobs.core.clock import NS_PER_SECOND, Clock
 
 log = logging.getLogger(__name__)
 

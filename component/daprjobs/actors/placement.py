@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from daprjobs.scheduler.etcdstore import EtcdStore, WatchCompacted, op_delete, op_put
+from daprjobs.etcd.store import EtcdStore, WatchCompacted, op_delete, op_put
 
 log = logging.getLogger(__name__)
 

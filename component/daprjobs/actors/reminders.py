@@ -21,9 +21,9 @@ from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import actors_pb2
 from google.protobuf import any_pb2, duration_pb2, json_format, wrappers_pb2
 
-from daprjobs import timefmt
 from daprjobs.actors import errors
 from daprjobs.actors.rawjson import RawJsonError, RawMember, find_member, go_compact, object_members
+from daprjobs.core import timefmt
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 
 BYTES_VALUE_TYPE_URL = "type.googleapis.com/google.protobuf.BytesValue"

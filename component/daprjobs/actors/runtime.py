@@ -23,7 +23,6 @@ import grpc
 from aiohttp import web
 from dapr.proto.runtime.v1 import actors_pb2
 
-from daprjobs import names
 from daprjobs.actors import errors, grpc_api, http_api, reminders
 from daprjobs.actors.appchannel import (
     ERROR_RESPONSE_HEADER,
@@ -44,9 +43,10 @@ from daprjobs.actors.statestore import EtcdActorStateStore, EtcdStateStoreConfig
 from daprjobs.actors.stream_host import StreamAppChannel, serve_actor_stream
 from daprjobs.actors.timers import TimerSpec, plan_timer
 from daprjobs.actors.turns import StackDepthExceeded
-from daprjobs.clock import Clock, SystemClock
+from daprjobs.core import names
+from daprjobs.core.clock import Clock, SystemClock
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
-from daprjobs.scheduler.etcdstore import EtcdStore
 from daprjobs.sidecar.apphealth import tcp_probe
 
 log = logging.getLogger(__name__)

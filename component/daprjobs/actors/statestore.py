@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from daprjobs.actors.stateops import StateOperation, collapse
-from daprjobs.scheduler.etcdstore import EtcdStore, op_delete, op_put
+from daprjobs.etcd.store import EtcdStore, op_delete, op_put
 
 log = logging.getLogger(__name__)
 

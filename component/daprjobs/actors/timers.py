@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from dapr.proto.runtime.v1 import actors_pb2
 
-from daprjobs import timefmt
 from daprjobs.actors import errors
 from daprjobs.actors.rawjson import RawJsonError, go_compact, object_members
 from daprjobs.actors.reminders import grpc_bytes_as_json
-from daprjobs.clock import Clock
+from daprjobs.core import timefmt
+from daprjobs.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from typing import NoReturn
 
 import grpc
 
-from daprjobs import names
-from daprjobs.clock import Clock
-from daprjobs.jobfields import copy_job_fields
-from daprjobs.jobspec import JobValidationError, build_stored_job
+from daprjobs.core import names
+from daprjobs.core.clock import Clock
+from daprjobs.core.jobfields import copy_job_fields
+from daprjobs.core.jobspec import JobValidationError, build_stored_job
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore, op_delete, prefix_end
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher
-from daprjobs.scheduler.etcdstore import EtcdStore, op_delete, prefix_end
 from daprjobs.scheduler.jobwriter import JobWriter
-from daprjobs.scheduler.keyspace import Keyspace
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import HostList
 

@@ -18,15 +18,15 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from daprjobs.backoff import Backoff
-from daprjobs.scheduler.etcdstore import (
+from daprjobs.core.backoff import Backoff
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import (
     EtcdStore,
     cmp_mod_revision,
     is_transient,
     op_delete,
     op_put,
 )
-from daprjobs.scheduler.keyspace import Keyspace
 
 log = logging.getLogger(__name__)
 

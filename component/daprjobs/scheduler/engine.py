@@ -20,18 +20,18 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from daprjobs import counter as counters
-from daprjobs import names
-from daprjobs.clock import Clock
-from daprjobs.jobspec import ParsedJob, parse_stored
-from daprjobs.partition import PartitionTable
+from daprjobs.core import counter as counters
+from daprjobs.core import names
+from daprjobs.core.clock import Clock
+from daprjobs.core.jobspec import ParsedJob, parse_stored
+from daprjobs.core.partition import PartitionTable
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.counterwriter import CounterWriter
 from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher, TriggerResult
-from daprjobs.scheduler.etcdstore import EtcdStore
 from daprjobs.scheduler.informer import JobRecord
-from daprjobs.scheduler.keyspace import Keyspace
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.triggerqueue import TriggerQueue
 

@@ -12,9 +12,9 @@ import asyncio
 import logging
 from typing import Protocol
 
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.scheduler.etcdstore import EtcdStore
-from daprjobs.scheduler.keyspace import Keyspace
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from daprjobs.scheduler.etcdstore import EtcdStore, cmp_absent, op_put
+from daprjobs.etcd.store import EtcdStore, cmp_absent, op_put
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each replica holds ``<prefix>/leadership/<id>`` under its own lease. The value
 (a Leadership record) carries its uid, its advertised address (for WatchHosts)
-and the member view it currently partitions by (see daprjobs.partition). The
+and the member view it currently partitions by (see daprjobs.core.partition). The
 key vanishes when the lease is revoked (graceful stop) or expires (crash), which
 is how the others learn a replica is gone.
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from google.protobuf import any_pb2
 
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore, cmp_absent, cmp_value, op_put
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.scheduler.etcdstore import EtcdStore, cmp_absent, cmp_value, op_put
-from daprjobs.scheduler.keyspace import Keyspace
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 import pathlib
 import signal
 
-from daprjobs.etcdembed import EtcdProcess
+from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 
 log = logging.getLogger(__name__)

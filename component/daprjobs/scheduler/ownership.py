@@ -4,7 +4,7 @@ On every change: if the set of live replicas differs from the view this replica
 published, it first releases the jobs it will no longer own (the engine settles
 their in-flight triggers and counter writes), then publishes the new view, and
 only then computes what it may trigger. Peers wait for that published view
-before taking the released jobs (see daprjobs.partition), so no job has two
+before taking the released jobs (see daprjobs.core.partition), so no job has two
 triggering owners, and jobs that keep their owner never pause.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from daprjobs.partition import PartitionTable
+from daprjobs.core.partition import PartitionTable
 from daprjobs.scheduler.engine import Engine
 from daprjobs.scheduler.membership import Membership
 from daprjobs.scheduler.metrics import SchedulerMetrics

@@ -10,16 +10,16 @@ import grpc
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from daprjobs.clock import Clock, SystemClock
+from daprjobs.core.clock import Clock, SystemClock
+from daprjobs.etcd.keyspace import Keyspace
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 from daprjobs.scheduler.api import SchedulerService
 from daprjobs.scheduler.counterwriter import CounterWriter
 from daprjobs.scheduler.dispatcher import TriggerDispatcher
 from daprjobs.scheduler.engine import Engine
-from daprjobs.scheduler.etcdstore import EtcdStore
 from daprjobs.scheduler.informer import JobInformer
 from daprjobs.scheduler.jobwriter import JobWriter
-from daprjobs.scheduler.keyspace import Keyspace
 from daprjobs.scheduler.membership import Membership
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import OwnershipCoordinator
@@ -110,7 +110,7 @@ class SchedulerReplica:
     async def stop(self, settle_timeout_s: float = 3.0) -> None:
         """Stop triggering, settle what is in flight, then leave membership so peers take over at once."""
         if self.engine is not None:
-            from daprjobs.partition import PartitionTable
+            from daprjobs.core.partition import PartitionTable
 
             for task in self._tasks:
                 if task.get_name() == "ownership":

@@ -12,7 +12,7 @@ from typing import Protocol
 import grpc
 from dapr.proto.runtime.v1 import jobs_pb2
 
-from daprjobs.jobfields import copy_job_fields
+from daprjobs.core.jobfields import copy_job_fields
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.errors import KitError, go_rpc_error_text, http_status_from_grpc
 from daprjobs.sidecar.jobjson import JobHTTPRequest

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from daprjobs.backoff import Backoff
+from daprjobs.core.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
 log = logging.getLogger(__name__)

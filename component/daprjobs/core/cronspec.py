@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from daprjobs.timefmt import NS_PER_SECOND, civil_from_days, days_from_civil, parse_go_duration
+from daprjobs.core.timefmt import NS_PER_SECOND, civil_from_days, days_from_civil, parse_go_duration
 
 __all__ = ["CronSchedule", "EverySchedule", "Schedule", "ScheduleError", "parse_schedule"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from dapr.proto.common.v1 import common_pb2
-from daprjobs.cronspec import EverySchedule, ScheduleError, parse_schedule
-from daprjobs.jobspec import (
+from daprjobs.core.cronspec import EverySchedule, ScheduleError, parse_schedule
+from daprjobs.core.jobspec import (
     DEFAULT_FAILURE_POLICY,
     FailurePolicy,
     JobValidationError,
@@ -15,8 +15,8 @@ from daprjobs.jobspec import (
     parse_stored,
     timestamp_to_ns,
 )
+from daprjobs.core.timefmt import NS_PER_SECOND, parse_rfc3339
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.timefmt import NS_PER_SECOND, parse_rfc3339
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 
 S = NS_PER_SECOND

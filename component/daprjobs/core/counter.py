@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daprjobs.jobspec import ParsedJob, ns_to_timestamp, timestamp_to_ns
+from daprjobs.core.jobspec import ParsedJob, ns_to_timestamp, timestamp_to_ns
 from daprjobs.proto.stored.v1 import stored_pb2
 
 __all__ = ["CounterState", "due_at", "on_failure", "on_success", "scheduled_tick"]

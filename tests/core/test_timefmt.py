@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from daprjobs.timefmt import (
+from daprjobs.core.timefmt import (
     NS_PER_HOUR,
     NS_PER_MINUTE,
     NS_PER_MS,

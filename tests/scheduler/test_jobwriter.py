@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from daprjobs.etcdembed import EtcdProcess
-from daprjobs.scheduler.etcdstore import EtcdStore
+from daprjobs.etcd.embedded import EtcdProcess
+from daprjobs.etcd.store import EtcdStore
 from daprjobs.scheduler.jobwriter import JobWriter
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from daprjobs.names import (
+from daprjobs.core.names import (
     SEP,
     InvalidJobName,
     UnknownJobTarget,

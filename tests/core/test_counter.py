@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from dapr.proto.common.v1 import common_pb2
-from daprjobs.counter import CounterState, due_at, on_failure, on_success, scheduled_tick
-from daprjobs.cronspec import parse_schedule
-from daprjobs.jobspec import FailurePolicy, ParsedJob, build_stored_job, parse_stored
+from daprjobs.core.counter import CounterState, due_at, on_failure, on_success, scheduled_tick
+from daprjobs.core.cronspec import parse_schedule
+from daprjobs.core.jobspec import FailurePolicy, ParsedJob, build_stored_job, parse_stored
+from daprjobs.core.timefmt import NS_PER_SECOND, format_rfc3339, parse_rfc3339
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.timefmt import NS_PER_SECOND, format_rfc3339, parse_rfc3339
 from google.protobuf import duration_pb2
 
 S = NS_PER_SECOND

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from daprjobs.partition import SLOTS, PartitionTable, slot_owners
+from daprjobs.core.partition import SLOTS, PartitionTable, slot_owners
 
 
 def test_single_member_owns_everything() -> None:

@@ -17,9 +17,9 @@ from typing import Literal
 from dapr.proto.common.v1 import common_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from daprjobs.cronspec import Schedule, ScheduleError, parse_schedule
+from daprjobs.core.cronspec import Schedule, ScheduleError, parse_schedule
+from daprjobs.core.timefmt import NS_PER_SECOND, TimeFormatError, parse_point_in_time
 from daprjobs.proto.stored.v1 import stored_pb2
-from daprjobs.timefmt import NS_PER_SECOND, TimeFormatError, parse_point_in_time
 
 __all__ = [
     "DEFAULT_FAILURE_POLICY",

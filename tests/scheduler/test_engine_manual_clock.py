@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from daprjobs.clock import NS_PER_SECOND, ManualClock
-from daprjobs.etcdembed import EtcdProcess
+from daprjobs.core.clock import NS_PER_SECOND, ManualClock
+from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.proto.scheduler.v1 import scheduler_pb2 as pb
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2

@@ -1,4 +1,4 @@
-"""The embedded etcd child process (daprjobs.etcdembed), as `daprjobs run` and the tests use it."""
+"""The embedded etcd child process (daprjobs.etcd.embedded), as `daprjobs run` and the tests use it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pathlib
 import urllib.request
 
 import pytest
-from daprjobs.etcdembed import EtcdProcess
+from daprjobs.etcd.embedded import EtcdProcess
 
 
 def test_etcd_fixture_is_a_live_server(etcd: EtcdProcess) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from daprjobs.cronspec import CronSchedule, EverySchedule, ScheduleError, parse_schedule
-from daprjobs.timefmt import NS_PER_MS, NS_PER_SECOND, format_rfc3339, parse_rfc3339
+from daprjobs.core.cronspec import CronSchedule, EverySchedule, ScheduleError, parse_schedule
+from daprjobs.core.timefmt import NS_PER_MS, NS_PER_SECOND, format_rfc3339, parse_rfc3339
 
 S = NS_PER_SECOND
 
