@@ -194,3 +194,12 @@ def validate_actor_name(s: str) -> None:
             raise InvalidJobName(f"name contains control character at position {i}: {go_quote(s)}")
     if s in (".", ".."):
         raise InvalidJobName(f"name is a path traversal sequence: {go_quote(s)}")
+
+# Jobs a sidecar block schedules for itself (pub/sub's delayed publish) start with this name. The jobs block
+# hides them from the app's ListJobs, refuses app jobs that use the prefix, and routes their triggers to the
+# block that owns them instead of the app.
+INTERNAL_JOB_PREFIX = "daprjobs.internal."
+
+
+def is_internal_job(user_job_name: str) -> bool:
+    return user_job_name.startswith(INTERNAL_JOB_PREFIX)
