@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import aiohttp
 import grpc
@@ -43,7 +43,7 @@ _SERVICE = dapr_pb2.DESCRIPTOR.services_by_name["Dapr"]
 ALL_METHODS: tuple[str, ...] = tuple(m.name for m in _SERVICE.methods)
 
 AckStatus = scheduler_pb2.WatchJobsRequestResultStatus
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 Req = TypeVar("Req", bound=pb_message.Message)
 Resp = TypeVar("Resp", bound=pb_message.Message)
 
