@@ -51,8 +51,8 @@ def test_repo_components_yaml_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        (STORE.replace("kind: Component", "kind: Subscription"), "kind"),
-        (STORE.replace("state.etcd", "state.redis"), "spec.type"),
+        (STORE.replace("kind: Component", "kind: Pipeline"), "kind"),
+        (STORE.replace("state.etcd", "bindings.kafka"), "spec.type"),
         (STORE.replace("  name: statestore\n", "  labels: {}\n"), "metadata.name"),
         (STORE.replace("  version: v2\n", ""), "spec.version"),
         (STORE.replace('value: "true"', "value: true"), "spec.metadata[0]"),

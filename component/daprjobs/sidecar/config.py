@@ -35,8 +35,10 @@ import yaml
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_COMPONENT_TYPES = ("state.etcd",)
+SUPPORTED_COMPONENT_TYPES = ("state.etcd", "state.redis", "pubsub.redis", "secretstores.local.env")
 SUPPORTED_KINDS = ("Component",)
+# Read by a building block from the same files (pub/sub parses Subscriptions), or not used by daprjobs.
+PASSED_OVER_KINDS = ("Subscription", "Resiliency", "Configuration", "HTTPEndpoint")
 DEFAULT_MAX_BODY_SIZE = 4 << 20
 
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?\s*$")
@@ -213,6 +215,8 @@ def load_resource_file(path: pathlib.Path) -> list[ComponentResource]:
             log.debug("skipping non-Dapr YAML document file=%s document=%d", path, index)
             continue
         kind = doc.get("kind")
+        if kind in PASSED_OVER_KINDS:
+            continue
         if kind not in SUPPORTED_KINDS:
             raise ResourceError(
                 f"{path}: document {index}: kind {kind!r} is not supported by daprjobs "
@@ -222,17 +226,20 @@ def load_resource_file(path: pathlib.Path) -> list[ComponentResource]:
     return components
 
 
+def resource_files(resources_path: pathlib.Path) -> list[pathlib.Path]:
+    """The YAML files of ``--resources-path``: a directory's ``*.yaml``/``*.yml`` (not recursive) or one file."""
+    if resources_path.is_dir():
+        return sorted(p for p in resources_path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [resources_path]
+
+
 def load_resources(resources_path: pathlib.Path | None, namespace: str = "default") -> list[ComponentResource]:
     """Every Dapr resource in a directory (``*.yaml``/``*.yml``, not recursive) or a single file."""
     if resources_path is None:
         return []
     if not resources_path.exists():
         raise ResourceError(f"{resources_path}: --resources-path does not exist")
-    files = (
-        sorted(p for p in resources_path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        if resources_path.is_dir()
-        else [resources_path]
-    )
+    files = resource_files(resources_path)
     result: list[ComponentResource] = []
     seen: dict[str, pathlib.Path] = {}
     for path in files:
