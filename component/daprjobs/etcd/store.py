@@ -11,41 +11,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import aetcd
-import grpc
 from aetcd import rpc
-from aetcd.rpc import KeyValue  # mvccpb.KeyValue: key, value, create/mod revision, version, lease
+
+from daprjobs.etcd.api import (
+    Compare,
+    ConnectionReset,
+    KeyValue,
+    RequestOp,
+    TxnResponse,
+    WatchCompacted,
+    WatchEvent,
+    cmp_absent,
+    cmp_mod_revision,
+    cmp_value,
+    is_transient,
+    op_delete,
+    op_get,
+    op_put,
+    prefix_end,
+)
+
+# Callers written before daprjobs.etcd.api existed import these from here.
+__all__ = [
+    "ConnectionReset", "EtcdStore", "WatchCompacted", "WatchEvent", "cmp_absent", "cmp_mod_revision", "cmp_value",
+    "is_transient", "op_delete", "op_put", "prefix_end",
+]
 
 log = logging.getLogger(__name__)
-
-
-
-def prefix_end(prefix: bytes) -> bytes:
-    """The range end that makes [prefix, end) cover every key starting with prefix."""
-    end = bytearray(prefix)
-    for i in range(len(end) - 1, -1, -1):
-        if end[i] < 0xFF:
-            end[i] += 1
-            return bytes(end[: i + 1])
-    return b"\0"
-
-
-@dataclass(slots=True)
-class WatchEvent:
-    is_put: bool
-    kv: KeyValue
-    prev_kv: KeyValue | None
-
-
-class WatchCompacted(RuntimeError):
-    """The watch start revision was compacted away: the caller must resync from a fresh range."""
-
-
-class ConnectionReset(ConnectionError):
-    """The channel under a call was closed (a reconnect to etcd): the call may be retried."""
 
 
 def _reraise_cancel(exc: asyncio.CancelledError) -> None:
@@ -58,6 +53,8 @@ def _reraise_cancel(exc: asyncio.CancelledError) -> None:
 
 
 class EtcdStore:
+    """The ``Store`` (daprjobs.etcd.api) on a real etcd cluster."""
+
     def __init__(self, endpoints: Sequence[str], username: str | None = None, password: str | None = None,
                  timeout: float = 10.0) -> None:
         if not endpoints:
@@ -141,7 +138,7 @@ class EtcdStore:
         """Several keys in few round trips (one read-only transaction per chunk)."""
         found: dict[bytes, KeyValue] = {}
         for i in range(0, len(keys), chunk):
-            ops = [rpc.RequestOp(request_range=rpc.RangeRequest(key=k)) for k in keys[i : i + chunk]]
+            ops = [op_get(k) for k in keys[i : i + chunk]]
             resp = await self._call("Txn", rpc.TxnRequest(success=ops))
             for r in resp.responses:  # type: ignore[attr-defined]
                 for kv in r.response_range.kvs:
@@ -154,8 +151,8 @@ class EtcdStore:
         resp = await self._call("Put", rpc.PutRequest(key=key, value=value, lease=lease))
         return int(resp.header.revision)  # type: ignore[attr-defined]
 
-    async def txn(self, compare: Sequence[rpc.Compare], success: Sequence[rpc.RequestOp],
-                  failure: Sequence[rpc.RequestOp] = ()) -> tuple[bool, object]:
+    async def txn(self, compare: Sequence[Compare], success: Sequence[RequestOp],
+                  failure: Sequence[RequestOp] = ()) -> tuple[bool, TxnResponse]:
         resp = await self._call("Txn", rpc.TxnRequest(compare=compare, success=success, failure=failure))
         return bool(resp.succeeded), resp  # type: ignore[attr-defined]
 
@@ -240,34 +237,3 @@ def _host_port(endpoint: str) -> tuple[str, int]:
         endpoint = "http://" + endpoint
     parsed = urlparse(endpoint)
     return parsed.hostname or "127.0.0.1", parsed.port or 2379
-
-
-# --- request builders (kept here so callers never touch rpc message layouts) ------------------------------
-
-def op_put(key: bytes, value: bytes, lease: int = 0) -> rpc.RequestOp:
-    return rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))
-
-
-def op_delete(key: bytes, range_end: bytes = b"") -> rpc.RequestOp:
-    return rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key, range_end=range_end))
-
-
-def cmp_mod_revision(key: bytes, revision: int) -> rpc.Compare:
-    return rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.MOD, mod_revision=revision)
-
-
-def cmp_absent(key: bytes) -> rpc.Compare:
-    return rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.CREATE, create_revision=0)
-
-
-def cmp_value(key: bytes, value: bytes) -> rpc.Compare:
-    return rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.VALUE, value=value)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Errors worth retrying: etcd unavailable, leader changes, timeouts."""
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                              grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED,
-                              grpc.StatusCode.UNKNOWN)
-    return isinstance(exc, (asyncio.TimeoutError, ConnectionError, aetcd.exceptions.ClientError))

@@ -19,8 +19,8 @@ from daprjobs.core import names
 from daprjobs.core.clock import Clock
 from daprjobs.core.jobfields import copy_job_fields
 from daprjobs.core.jobspec import JobValidationError, build_stored_job
+from daprjobs.etcd.api import Store, op_delete, prefix_end
 from daprjobs.etcd.keyspace import Keyspace
-from daprjobs.etcd.store import EtcdStore, op_delete, prefix_end
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher
@@ -34,7 +34,7 @@ MISSING_IDENTITY = "missing namespace or appID in request"
 
 
 class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
-    def __init__(self, store: EtcdStore, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
+    def __init__(self, store: Store, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
                  metrics: SchedulerMetrics, hosts: HostList, ready: asyncio.Event, max_job_bytes: int,
                  writer: JobWriter) -> None:
         self._store = store

@@ -19,14 +19,8 @@ import logging
 from dataclasses import dataclass
 
 from daprjobs.core.backoff import Backoff
+from daprjobs.etcd.api import Store, cmp_mod_revision, is_transient, op_delete, op_put
 from daprjobs.etcd.keyspace import Keyspace
-from daprjobs.etcd.store import (
-    EtcdStore,
-    cmp_mod_revision,
-    is_transient,
-    op_delete,
-    op_put,
-)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +32,7 @@ class _Pending:
 
 
 class CounterWriter:
-    def __init__(self, store: EtcdStore, keys: Keyspace, max_txn_ops: int = 128) -> None:
+    def __init__(self, store: Store, keys: Keyspace, max_txn_ops: int = 128) -> None:
         self._store = store
         self._keys = keys
         # A completion uses two operations; keep every batch within etcd's --max-txn-ops.

@@ -25,8 +25,8 @@ from daprjobs.core import names
 from daprjobs.core.clock import Clock
 from daprjobs.core.jobspec import ParsedJob, parse_stored
 from daprjobs.core.partition import PartitionTable
+from daprjobs.etcd.api import Store
 from daprjobs.etcd.keyspace import Keyspace
-from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.counterwriter import CounterWriter
@@ -88,7 +88,7 @@ def decode_trigger_parts(value: bytes) -> tuple[stored_pb2.StoredJob, scheduler_
 
 
 class Engine:
-    def __init__(self, store: EtcdStore, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
+    def __init__(self, store: Store, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
                  writer: CounterWriter, metrics: SchedulerMetrics, replica_id: str,
                  max_inflight: int, index: Callable[[], dict[str, JobRecord]]) -> None:
         self._store = store

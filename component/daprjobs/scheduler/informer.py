@@ -12,8 +12,8 @@ import asyncio
 import logging
 from typing import Protocol
 
+from daprjobs.etcd.api import Store
 from daprjobs.etcd.keyspace import Keyspace
-from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.stored.v1 import stored_pb2
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class InformerSink(Protocol):
 
 
 class JobInformer:
-    def __init__(self, store: EtcdStore, keys: Keyspace, sink: InformerSink) -> None:
+    def __init__(self, store: Store, keys: Keyspace, sink: InformerSink) -> None:
         self._store = store
         self._keys = keys
         self._sink = sink

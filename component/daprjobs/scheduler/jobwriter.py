@@ -17,7 +17,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from daprjobs.etcd.store import EtcdStore, cmp_absent, op_put
+from daprjobs.etcd.api import Store, cmp_absent, op_put
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class _Write:
 
 
 class JobWriter:
-    def __init__(self, store: EtcdStore, max_txn_ops: int = 128) -> None:
+    def __init__(self, store: Store, max_txn_ops: int = 128) -> None:
         self._store = store
         self._max_ops = max(1, max_txn_ops)
         self._queue: list[_Write] = []

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from google.protobuf import any_pb2
 
+from daprjobs.etcd.api import Store, cmp_absent, cmp_value, op_put
 from daprjobs.etcd.keyspace import Keyspace
-from daprjobs.etcd.store import EtcdStore, cmp_absent, cmp_value, op_put
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.proto.stored.v1 import stored_pb2
 
@@ -48,7 +48,7 @@ def _decode(replica_id: str, value: bytes) -> Member:
 
 
 class Membership:
-    def __init__(self, store: EtcdStore, keys: Keyspace, replica_id: str, address: str, lease_ttl_s: int) -> None:
+    def __init__(self, store: Store, keys: Keyspace, replica_id: str, address: str, lease_ttl_s: int) -> None:
         self._store = store
         self._keys = keys
         self.replica_id = replica_id

@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from daprjobs.core.clock import Clock, SystemClock
+from daprjobs.etcd.api import Store
 from daprjobs.etcd.keyspace import Keyspace
 from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
@@ -49,11 +50,12 @@ class SchedulerConfig:
 
 
 class SchedulerReplica:
-    def __init__(self, config: SchedulerConfig, clock: Clock | None = None) -> None:
+    def __init__(self, config: SchedulerConfig, clock: Clock | None = None, store: Store | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.keys = Keyspace(config.key_prefix)
-        self.store = EtcdStore(config.etcd_endpoints, config.etcd_username, config.etcd_password)
+        # A test may hand in a MemoryStore; otherwise the configured etcd.
+        self.store: Store = store or EtcdStore(config.etcd_endpoints, config.etcd_username, config.etcd_password)
         self.metrics = SchedulerMetrics()
         self.dispatcher = TriggerDispatcher()
         self.writer = CounterWriter(self.store, self.keys, config.etcd_max_txn_ops)
