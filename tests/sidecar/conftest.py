@@ -3,54 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from daprjobs.etcd.embedded import EtcdProcess, free_port
-from daprjobs.scheduler.server import SchedulerReplica
-from daprjobs.sidecar.config import SidecarConfig
-from daprjobs.sidecar.server import Sidecar
+from daprjobs.etcd.embedded import EtcdProcess
 
-from .harness import GrpcJobApp, HttpJobApp, Stack, StackFactory, scheduler_config
+from tests.support.apps import GrpcJobApp, HttpJobApp
+from tests.support.inprocess import InProcessStack, StackFactory, start_stack, stop_stacks
 
 
 @pytest.fixture
 async def make_stack(module_etcd: EtcdProcess) -> AsyncIterator[StackFactory]:
     """``await make_stack(app_id, **SidecarConfig overrides)``: replica + sidecar, stopped at teardown."""
-    stacks: list[Stack] = []
+    stacks: list[InProcessStack] = []
 
-    async def make(app_id: str, **overrides: Any) -> Stack:
-        prefix = "t" + uuid.uuid4().hex[:10]
-        port = free_port()
-        replica = SchedulerReplica(scheduler_config(module_etcd, prefix, port))
-        await replica.start()
-        settings: dict[str, Any] = {
-            "app_id": app_id, "dapr_http_port": free_port(), "dapr_grpc_port": free_port(),
-            "scheduler_host_addresses": [replica.address], "metrics_port": None,
-            "etcd_endpoints": [module_etcd.endpoint], "app_health_probe_interval_s": 0.5,
-        }
-        settings.update(overrides)
-        sidecar = Sidecar(SidecarConfig(**settings), enable_actors=False)
-        stack = Stack(etcd=module_etcd, key_prefix=prefix, scheduler_port=port, replica=replica, sidecar=sidecar)
+    async def make(app_id: str, **overrides: Any) -> InProcessStack:
+        stack = await start_stack(module_etcd, app_id, **overrides)
         stacks.append(stack)
-        await sidecar.start()
+        await stack.sidecar.start()
         return stack
 
     try:
         yield make
     finally:
-        hung: list[str] = []
-        for stack in reversed(stacks):
-            for part, stop in (("sidecar", stack.sidecar.stop), ("scheduler", stack.stop_scheduler)):
-                try:
-                    await asyncio.wait_for(stop(), 60)
-                except TimeoutError:
-                    hung.append(f"{part} of {stack.sidecar.config.app_id}")
-                except Exception:
-                    pass
-        assert not hung, f"did not stop within 60 s: {hung}"
+        await stop_stacks(stacks)
 
 
 @pytest.fixture

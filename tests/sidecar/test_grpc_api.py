@@ -7,16 +7,16 @@ from typing import Any
 
 import grpc
 import pytest
-from dapr.proto.runtime.v1 import dapr_pb2_grpc, jobs_pb2, state_pb2
+from dapr.proto.runtime.v1 import configuration_pb2, dapr_pb2_grpc, jobs_pb2
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from .harness import Stack, StackFactory
+from tests.support.inprocess import InProcessStack, StackFactory
 
 
 @pytest.fixture
-async def stub(make_stack: StackFactory) -> AsyncIterator[tuple[Stack, dapr_pb2_grpc.DaprStub]]:
+async def stub(make_stack: StackFactory) -> AsyncIterator[tuple[InProcessStack, dapr_pb2_grpc.DaprStub]]:
     stack = await make_stack("grpc-api", max_body_size=64 * 1024)
     async with grpc.aio.insecure_channel(stack.grpc_address) as channel:
         yield stack, dapr_pb2_grpc.DaprStub(channel)
@@ -43,7 +43,7 @@ async def expect_error(call: Any, code: grpc.StatusCode, message: str, reason: s
 
 
 @pytest.mark.parametrize("alpha", [False, True])
-async def test_schedule_errors(stub: tuple[Stack, dapr_pb2_grpc.DaprStub], alpha: bool) -> None:
+async def test_schedule_errors(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub], alpha: bool) -> None:
     _, dapr = stub
     schedule = dapr.ScheduleJobAlpha1 if alpha else dapr.ScheduleJob
     await expect_error(schedule(jobs_pb2.ScheduleJobRequest()), grpc.StatusCode.INVALID_ARGUMENT,
@@ -70,7 +70,7 @@ async def test_schedule_errors(stub: tuple[Stack, dapr_pb2_grpc.DaprStub], alpha
 
 
 @pytest.mark.parametrize("alpha", [False, True])
-async def test_get_and_delete_errors(stub: tuple[Stack, dapr_pb2_grpc.DaprStub], alpha: bool) -> None:
+async def test_get_and_delete_errors(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub], alpha: bool) -> None:
     _, dapr = stub
     get = dapr.GetJobAlpha1 if alpha else dapr.GetJob
     delete = dapr.DeleteJobAlpha1 if alpha else dapr.DeleteJob
@@ -84,7 +84,7 @@ async def test_get_and_delete_errors(stub: tuple[Stack, dapr_pb2_grpc.DaprStub],
     await delete(jobs_pb2.DeleteJobRequest(name="ghost"))  # idempotent OK
 
 
-async def test_presence_and_data_are_kept_verbatim(stub: tuple[Stack, dapr_pb2_grpc.DaprStub]) -> None:
+async def test_presence_and_data_are_kept_verbatim(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub]) -> None:
     _, dapr = stub
     raw = any_pb2.Any(value=b'{"raw": true}')
     weird = any_pb2.Any(type_url="type.example.com/Custom", value=b"\x00\x01\xff")
@@ -108,7 +108,7 @@ async def test_presence_and_data_are_kept_verbatim(stub: tuple[Stack, dapr_pb2_g
     assert sorted(j.name for j in alpha.jobs) == sorted(j.name for j in jobs)
 
 
-async def test_delete_by_prefix(stub: tuple[Stack, dapr_pb2_grpc.DaprStub]) -> None:
+async def test_delete_by_prefix(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub]) -> None:
     _, dapr = stub
     for name in ("batch-1", "batch-2", "other"):
         await dapr.ScheduleJob(jobs_pb2.ScheduleJobRequest(job=jobs_pb2.Job(name=name, due_time="1h")))
@@ -119,12 +119,12 @@ async def test_delete_by_prefix(stub: tuple[Stack, dapr_pb2_grpc.DaprStub]) -> N
     assert list((await dapr.ListJobs(jobs_pb2.ListJobsRequest())).jobs) == []
 
 
-async def test_other_rpcs_are_unimplemented_by_name(stub: tuple[Stack, dapr_pb2_grpc.DaprStub]) -> None:
+async def test_other_rpcs_are_unimplemented_by_name(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub]) -> None:
     _, dapr = stub
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await dapr.GetState(state_pb2.GetStateRequest(store_name="s", key="k"))
+        await dapr.GetConfiguration(configuration_pb2.GetConfigurationRequest(store_name="s", keys=["k"]))
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "dapr.proto.runtime.v1.Dapr/GetState" in info.value.details()
+    assert "dapr.proto.runtime.v1.Dapr/GetConfiguration" in info.value.details()
     from dapr.proto.runtime.v1 import actors_pb2
 
     with pytest.raises(grpc.aio.AioRpcError) as actor:
@@ -132,7 +132,6 @@ async def test_other_rpcs_are_unimplemented_by_name(stub: tuple[Stack, dapr_pb2_
                                                                                  name="r"))
     assert actor.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "RegisterActorReminder" in actor.value.details()
-    from dapr.proto.runtime.v1 import configuration_pb2
 
     stream = dapr.SubscribeConfiguration(configuration_pb2.SubscribeConfigurationRequest(store_name="c"))
     with pytest.raises(grpc.aio.AioRpcError) as streaming:
@@ -142,7 +141,7 @@ async def test_other_rpcs_are_unimplemented_by_name(stub: tuple[Stack, dapr_pb2_
     assert "SubscribeConfiguration" in streaming.value.details()
 
 
-async def test_message_over_max_body_size_is_refused(stub: tuple[Stack, dapr_pb2_grpc.DaprStub]) -> None:
+async def test_message_over_max_body_size_is_refused(stub: tuple[InProcessStack, dapr_pb2_grpc.DaprStub]) -> None:
     _, dapr = stub
     big = jobs_pb2.Job(name="big", due_time="1h", data=any_pb2.Any(value=b"x" * (70 * 1024)))
     with pytest.raises(grpc.aio.AioRpcError) as info:

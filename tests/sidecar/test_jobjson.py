@@ -7,7 +7,7 @@ import json
 import pytest
 from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import jobs_pb2
-from daprjobs.sidecar.jobjson import (
+from daprjobs.sidecar.jobs.jobjson import (
     VALUE_TYPE_URL,
     JobJSONError,
     JobRenderError,

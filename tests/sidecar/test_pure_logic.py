@@ -9,10 +9,10 @@ from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import jobs_pb2
 from daprjobs.core.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
-from daprjobs.sidecar.appchannel import TriggerResult, job_event_request, outcome_from_code
 from daprjobs.sidecar.apphealth import HealthState
-from daprjobs.sidecar.jobs_api import from_scheduler_job, schedule_error, to_scheduler_job, validate_job
-from daprjobs.sidecar.schedclient import StreamTarget
+from daprjobs.sidecar.jobs.api import from_scheduler_job, schedule_error, to_scheduler_job, validate_job
+from daprjobs.sidecar.jobs.app_channel import JobCallOutcome, job_event_request, outcome_from_code
+from daprjobs.sidecar.schedulerlink.client import StreamTarget
 from google.protobuf import any_pb2
 
 META = {"appID": "a", "namespace": "default"}
@@ -92,9 +92,9 @@ def test_stream_target_initial() -> None:
 
 
 def test_trigger_outcomes() -> None:
-    assert outcome_from_code(grpc.StatusCode.OK) is TriggerResult.SUCCESS
-    assert outcome_from_code(grpc.StatusCode.NOT_FOUND) is TriggerResult.SUCCESS
-    assert outcome_from_code(grpc.StatusCode.UNIMPLEMENTED) is TriggerResult.FAILED
+    assert outcome_from_code(grpc.StatusCode.OK) is JobCallOutcome.SUCCESS
+    assert outcome_from_code(grpc.StatusCode.NOT_FOUND) is JobCallOutcome.SUCCESS
+    assert outcome_from_code(grpc.StatusCode.UNIMPLEMENTED) is JobCallOutcome.FAILED
 
 
 def test_job_event_request_uses_type_url_as_content_type() -> None:

@@ -11,9 +11,13 @@ import aiohttp
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.sidecar.config import SidecarConfig
+from daprjobs.sidecar.assembly import jobs_only
 from daprjobs.sidecar.server import Sidecar
 
-from .harness import HttpJobApp, SchedulerProcess, StackFactory, eventually
+from tests.support.apps import HttpJobApp
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.inprocess import StackFactory, scheduler_config, unique_prefix
+from tests.support.waiting import eventually
 
 
 async def post_job(http_url: str, name: str, body: dict[str, object]) -> None:
@@ -38,12 +42,13 @@ async def test_graceful_scheduler_restart(make_stack: StackFactory, http_app: Ht
 async def test_scheduler_killed_and_restarted(module_etcd: EtcdProcess, http_app: HttpJobApp,
                                               tmp_path: pathlib.Path) -> None:
     """dapr/dapr#10337: a sidecar whose scheduler vanished (kill -9) must reconnect by itself."""
-    scheduler = SchedulerProcess(module_etcd.endpoint, "t" + uuid.uuid4().hex[:10], free_port(),
-                                 str(tmp_path / "scheduler.log"))
-    await scheduler.start()
+    prefix = unique_prefix()
+    scheduler = SchedulerProcess(tmp_path, module_etcd.endpoint, prefix, replica_id=f"replica-{prefix}", lease_ttl_s=3)
+    scheduler.start()
+    await scheduler.wait_ready(30)
     sidecar = Sidecar(SidecarConfig(app_id="restart-kill", app_port=http_app.port, dapr_http_port=free_port(),
                                     dapr_grpc_port=free_port(), scheduler_host_addresses=[scheduler.address],
-                                    metrics_port=None, app_health_probe_interval_s=0.5), enable_actors=False)
+                                    metrics_port=None, app_health_probe_interval_s=0.5), blocks=jobs_only)
     try:
         await sidecar.start()
         http_url = f"http://127.0.0.1:{sidecar.http_port}"
@@ -53,7 +58,8 @@ async def test_scheduler_killed_and_restarted(module_etcd: EtcdProcess, http_app
             scheduler.kill()
             await asyncio.sleep(3)
             before = len(http_app.named("tick"))
-            await scheduler.start()
+            scheduler.start()
+            await scheduler.wait_ready(30)
             await http_app.wait_for("tick", before + 2, timeout=45)
         await post_job(http_url, "after-kill", {"dueTime": "0s"})
         await http_app.wait_for("after-kill")
@@ -91,19 +97,17 @@ async def test_streams_to_every_replica(module_etcd: EtcdProcess, http_app: Http
     """Given one address, the sidecar learns every replica (WatchHosts) and opens 3 streams to each."""
     from daprjobs.scheduler.server import SchedulerReplica
 
-    from .harness import scheduler_config
-
     prefix = "t" + uuid.uuid4().hex[:10]
     replicas = []
     for i in range(2):
-        config = scheduler_config(module_etcd, prefix, free_port())
+        config = scheduler_config(module_etcd.endpoint, prefix, free_port())
         config.replica_id = f"replica-{prefix}-{i}"
         replica = SchedulerReplica(config)
         await replica.start()
         replicas.append(replica)
     sidecar = Sidecar(SidecarConfig(app_id="two-replicas", app_port=http_app.port, dapr_http_port=free_port(),
                                     dapr_grpc_port=free_port(), scheduler_host_addresses=[replicas[0].address],
-                                    metrics_port=None, app_health_probe_interval_s=0.5), enable_actors=False)
+                                    metrics_port=None, app_health_probe_interval_s=0.5), blocks=jobs_only)
     try:
         await sidecar.start()
         addresses = sorted(r.address for r in replicas)

@@ -7,8 +7,8 @@ A building block (jobs, actors, service invocation, pub/sub, state) is one objec
   build them with ``dapr_unary``/``dapr_unary_stream``/``dapr_stream_stream`` so request and response
   types come from the service descriptor). A method no block serves answers UNIMPLEMENTED naming it.
   ``grpc_fallbacks`` lets a block take calls to *other* services (service invocation's gRPC proxying).
-- **HTTP**: each block returns aiohttp route definitions (``http_routes``); a route no block serves
-  answers daprd's JSON 404.
+- **HTTP**: each block returns aiohttp route definitions (``http_routes``) and may add middlewares
+  (``http_middlewares``, run after the API-token check); a route no block serves answers daprd's JSON 404.
 - **Metadata**: each block fills its part of ``GetMetadataResponse`` (``describe``).
 - **Triggers**: scheduler triggers go to the first ``TriggerConsumer`` that ``accepts`` them.
 - **Lifecycle**: ``start`` once both API servers listen (ports are in ``SidecarServices``), ``stop`` in
@@ -44,6 +44,9 @@ ALL_METHODS: tuple[str, ...] = tuple(m.name for m in _SERVICE.methods)
 
 AckStatus = scheduler_pb2.WatchJobsRequestResultStatus
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Middleware: TypeAlias = Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable[web.StreamResponse]
+]
 Req = TypeVar("Req", bound=pb_message.Message)
 Resp = TypeVar("Resp", bound=pb_message.Message)
 
@@ -98,6 +101,8 @@ class BuildingBlock(Protocol):
 
     def http_routes(self) -> Sequence[web.AbstractRouteDef]: ...
 
+    def http_middlewares(self) -> Sequence[Middleware]: ...
+
     def describe(self, metadata: metadata_pb2.GetMetadataResponse) -> None: ...
 
     def trigger_consumers(self) -> Sequence[TriggerConsumer]: ...
@@ -119,6 +124,9 @@ class BlockBase:
         return ()
 
     def http_routes(self) -> Sequence[web.AbstractRouteDef]:
+        return ()
+
+    def http_middlewares(self) -> Sequence[Middleware]:
         return ()
 
     def describe(self, metadata: metadata_pb2.GetMetadataResponse) -> None:

@@ -6,13 +6,12 @@ The JSON keys follow daprd's ``metadataResponse`` struct (``pkg/api/http/metadat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import metadata as pkg_metadata
 from typing import Any
 
 from dapr.proto.runtime.v1 import metadata_pb2
 
-from daprjobs.sidecar.config import ComponentResource
+from daprjobs.sidecar.config import SidecarConfig
 
 
 def runtime_version() -> str:
@@ -22,41 +21,22 @@ def runtime_version() -> str:
         return "daprjobs-dev"
 
 
-@dataclass
-class MetadataSnapshot:
-    """Everything the metadata answer is made of, gathered by the server at request time."""
-
-    app_id: str
-    app_port: int | None
-    app_protocol: str
-    app_host: str
-    components: list[ComponentResource]
-    scheduler_addresses: list[str]
-    actor_runtime_present: bool
-    actor_counts: dict[str, int]
-    actor_host_ready: bool
-    extended: dict[str, str] = field(default_factory=dict)
-
-
-def build_response(snap: MetadataSnapshot) -> metadata_pb2.GetMetadataResponse:
-    resp = metadata_pb2.GetMetadataResponse(id=snap.app_id, runtime_version=runtime_version())
-    for kind, count in sorted(snap.actor_counts.items()):
-        resp.actor_runtime.active_actors.add(type=kind, count=count)
-        resp.active_actors_count.add(type=kind, count=count)
-    resp.actor_runtime.runtime_status = (
-        metadata_pb2.ActorRuntime.RUNNING if snap.actor_runtime_present else metadata_pb2.ActorRuntime.DISABLED
-    )
-    resp.actor_runtime.host_ready = snap.actor_host_ready
-    for component in snap.components:
+def base_response(
+    config: SidecarConfig, scheduler_addresses: list[str], extended: dict[str, str]
+) -> metadata_pb2.GetMetadataResponse:
+    """The sidecar's own part of the answer; each building block's ``describe`` adds its part after."""
+    resp = metadata_pb2.GetMetadataResponse(id=config.app_id, runtime_version=runtime_version())
+    resp.actor_runtime.runtime_status = metadata_pb2.ActorRuntime.DISABLED
+    for component in config.resources:
         resp.registered_components.add(name=component.name, type=component.type, version=component.version,
                                        capabilities=["ACTOR"] if component.is_actor_state_store else [])
-    resp.extended_metadata.update(snap.extended)
-    if snap.app_port:
+    resp.extended_metadata.update(extended)
+    if config.app_port:
         props = resp.app_connection_properties
-        props.port = snap.app_port
-        props.protocol = snap.app_protocol
-        props.channel_address = snap.app_host
-    resp.scheduler.connected_addresses.extend(snap.scheduler_addresses)
+        props.port = config.app_port
+        props.protocol = config.app_protocol
+        props.channel_address = config.app_host
+    resp.scheduler.connected_addresses.extend(scheduler_addresses)
     resp.enabled_features.extend(["SchedulerReminders"])
     return resp
 

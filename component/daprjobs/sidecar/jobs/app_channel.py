@@ -23,28 +23,28 @@ from google.protobuf import any_pb2
 from yarl import URL
 
 from daprjobs.sidecar.errors import grpc_code_from_http
-from daprjobs.sidecar.jobjson import JobRenderError, http_trigger_body
+from daprjobs.sidecar.jobs.jobjson import JobRenderError, http_trigger_body
 
 log = logging.getLogger(__name__)
 
 API_TOKEN_HEADER = "dapr-api-token"
 
 
-class TriggerResult(enum.Enum):
+class JobCallOutcome(enum.Enum):
     SUCCESS = "success"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
 
 
-def outcome_from_code(code: grpc.StatusCode) -> TriggerResult:
+def outcome_from_code(code: grpc.StatusCode) -> JobCallOutcome:
     """daprd streamer.invokeApp: OK and NotFound (non-retriable) are success, anything else failure."""
     if code in (grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND):
-        return TriggerResult.SUCCESS
-    return TriggerResult.FAILED
+        return JobCallOutcome.SUCCESS
+    return JobCallOutcome.FAILED
 
 
-class AppChannel(Protocol):
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult: ...
+class JobAppChannel(Protocol):
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome: ...
 
     async def close(self) -> None: ...
 
@@ -68,7 +68,7 @@ def job_event_request(name: str, data: any_pb2.Any | None) -> appcallback_pb2.Jo
 MAX_CONCURRENT_APP_CALLS = 1000
 
 
-class GrpcAppChannel:
+class GrpcJobAppChannel:
     def __init__(self, host: str, port: int, app_token: str | None, max_message_size: int,
                  max_concurrent_calls: int = MAX_CONCURRENT_APP_CALLS) -> None:
         options = [
@@ -88,16 +88,16 @@ class GrpcAppChannel:
         # on both RPCs for a job name it has no handler for.)
         self._alpha_only = False
 
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult:
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome:
         request = job_event_request(name, data)
         async with self._slots:
             return await self._trigger(name, request)
 
-    async def _trigger(self, name: str, request: appcallback_pb2.JobEventRequest) -> TriggerResult:
+    async def _trigger(self, name: str, request: appcallback_pb2.JobEventRequest) -> JobCallOutcome:
         try:
             if self._alpha_only:
                 await self._alpha.OnJobEventAlpha1(request, metadata=self._metadata)
-                return TriggerResult.SUCCESS
+                return JobCallOutcome.SUCCESS
             try:
                 await self._stable.OnJobEvent(request, metadata=self._metadata)
             except grpc.aio.AioRpcError as err:
@@ -108,19 +108,19 @@ class GrpcAppChannel:
         except grpc.aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.UNAVAILABLE:
                 log.info("app unreachable for job name=%s details=%s", name, err.details())
-                return TriggerResult.UNREACHABLE
+                return JobCallOutcome.UNREACHABLE
             result = outcome_from_code(err.code())
-            level = logging.INFO if result is TriggerResult.SUCCESS else logging.WARNING
+            level = logging.INFO if result is JobCallOutcome.SUCCESS else logging.WARNING
             log.log(level, "app answered job with an error name=%s code=%s details=%s",
                     name, err.code().name, err.details())
             return result
-        return TriggerResult.SUCCESS
+        return JobCallOutcome.SUCCESS
 
     async def close(self) -> None:
         await self._channel.close(grace=None)
 
 
-class HttpAppChannel:
+class HttpJobAppChannel:
     def __init__(self, session: aiohttp.ClientSession, host: str, port: int, app_token: str | None) -> None:
         self._session = session
         self._host = host
@@ -132,24 +132,24 @@ class HttpAppChannel:
     def job_url(self, name: str) -> URL:
         return URL.build(scheme="http", host=self._host, port=self._port, path="/job/" + name.removeprefix("/"))
 
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> TriggerResult:
+    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome:
         try:
             body = http_trigger_body(data)
         except JobRenderError as exc:
             log.error("cannot build the job request body name=%s error=%s", name, exc)
-            return TriggerResult.FAILED
+            return JobCallOutcome.FAILED
         try:
             async with self._session.post(self.job_url(name), data=body, headers=self._headers) as resp:
                 await resp.read()
                 status = resp.status
         except aiohttp.ClientConnectionError as exc:
             log.info("app unreachable for job name=%s error=%s", name, exc)
-            return TriggerResult.UNREACHABLE
+            return JobCallOutcome.UNREACHABLE
         except aiohttp.ClientError as exc:
             log.warning("job request to app failed name=%s error=%s", name, exc)
-            return TriggerResult.FAILED
+            return JobCallOutcome.FAILED
         result = outcome_from_code(grpc_code_from_http(status))
-        if status == 404 or result is TriggerResult.FAILED:
+        if status == 404 or result is JobCallOutcome.FAILED:
             log.warning("app answered job with HTTP status name=%s status=%d", name, status)
         return result
 

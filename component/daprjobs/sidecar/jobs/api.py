@@ -7,15 +7,16 @@ of an app's job onto a Scheduler request (metadata ``app_id`` + ``namespace``, t
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 import grpc
 from dapr.proto.runtime.v1 import jobs_pb2
 
 from daprjobs.core.jobfields import copy_job_fields
+from daprjobs.core.names import INTERNAL_JOB_PREFIX, is_internal_job
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.errors import KitError, go_rpc_error_text, http_status_from_grpc
-from daprjobs.sidecar.jobjson import JobHTTPRequest
+from daprjobs.sidecar.jobs.jobjson import JobHTTPRequest
+from daprjobs.sidecar.jobsclient import JobsClient
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +29,6 @@ SCHEDULER_SCHEDULE_JOB = "DAPR_SCHEDULER_SCHEDULE_JOB"
 SCHEDULER_GET_JOB = "DAPR_SCHEDULER_GET_JOB"
 SCHEDULER_DELETE_JOB = "DAPR_SCHEDULER_DELETE_JOB"
 SCHEDULER_LIST_JOBS = "DAPR_SCHEDULER_LIST_JOBS"
-
-
-class JobsScheduler(Protocol):
-    """The part of the SchedulerClient the Jobs API needs."""
-
-    async def schedule_job(
-        self, name: str, job: scheduler_pb2.Job, metadata: scheduler_pb2.JobMetadata, overwrite: bool
-    ) -> scheduler_pb2.ScheduleJobResponse: ...
-
-    async def get_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.GetJobResponse: ...
-
-    async def delete_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.DeleteJobResponse: ...
-
-    async def list_jobs(self, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.ListJobsResponse: ...
-
-    async def delete_by_name_prefix(
-        self, prefix: str, metadata: scheduler_pb2.JobMetadata
-    ) -> scheduler_pb2.DeleteByNamePrefixResponse: ...
 
 
 def _empty(what: str, reason: str, metadata: dict[str, str]) -> KitError:
@@ -103,7 +86,7 @@ def from_scheduler_job(name: str, job: scheduler_pb2.Job) -> jobs_pb2.Job:
 class JobsApi:
     """One app's jobs: validate like daprd, call the Scheduler, translate its errors like daprd."""
 
-    def __init__(self, scheduler: JobsScheduler, app_id: str, namespace: str) -> None:
+    def __init__(self, scheduler: JobsClient, app_id: str, namespace: str) -> None:
         self._scheduler = scheduler
         self.app_id = app_id
         self.namespace = namespace
@@ -124,6 +107,7 @@ class JobsApi:
         if problem is not None:
             raise problem
         assert job is not None
+        self._refuse_internal(job.name)
         try:
             await self._scheduler.schedule_job(job.name, to_scheduler_job(job), self.job_metadata(), overwrite)
         except grpc.RpcError as err:
@@ -139,9 +123,18 @@ class JobsApi:
             )
         await self.schedule(body.to_job(url_name.strip()), body.overwrite)
 
+    def _refuse_internal(self, name: str) -> None:
+        if is_internal_job(name):
+            raise KitError(
+                grpc.StatusCode.INVALID_ARGUMENT, 400,
+                f"job name {name!r}: the prefix {INTERNAL_JOB_PREFIX!r} is reserved for daprjobs' own jobs",
+                SCHEDULER_JOB_NAME, self.error_metadata,
+            )
+
     async def get(self, name: str) -> jobs_pb2.Job:
         if name == "":
             raise _empty("Name", SCHEDULER_JOB_NAME_EMPTY, self.error_metadata)
+        self._refuse_internal(name)
         try:
             resp = await self._scheduler.get_job(name, self.job_metadata())
         except grpc.RpcError as err:
@@ -152,6 +145,7 @@ class JobsApi:
     async def delete(self, name: str) -> None:
         if name == "":
             raise _empty("Name", SCHEDULER_JOB_NAME_EMPTY, self.error_metadata)
+        self._refuse_internal(name)
         try:
             await self._scheduler.delete_job(name, self.job_metadata())
         except grpc.RpcError as err:
@@ -168,14 +162,24 @@ class JobsApi:
             raise _internal_error(
                 "failed to list jobs due to: ", SCHEDULER_LIST_JOBS, err, self.error_metadata
             ) from None
-        return [from_scheduler_job(named.name, named.job) for named in resp.jobs]
+        return [from_scheduler_job(named.name, named.job) for named in resp.jobs if not is_internal_job(named.name)]
 
     async def delete_by_prefix(self, prefix: str) -> None:
-        """An empty prefix deletes every job of this app (as daprd)."""
+        """An empty prefix deletes every job of this app (as daprd), but never the blocks' internal jobs."""
         try:
-            await self._scheduler.delete_by_name_prefix(prefix, self.job_metadata())
+            if INTERNAL_JOB_PREFIX.startswith(prefix):
+                await self._delete_app_jobs_by_prefix(prefix)
+            else:
+                await self._scheduler.delete_by_name_prefix(prefix, self.job_metadata())
         except grpc.RpcError as err:
             log.warning("error deleting jobs by prefix prefix=%s error=%s", prefix, _rpc_error_parts(err)[1])
             raise _internal_error(
                 "failed to delete job due to: ", SCHEDULER_DELETE_JOB, err, self.error_metadata
             ) from None
+
+    async def _delete_app_jobs_by_prefix(self, prefix: str) -> None:
+        # The prefix also matches internal jobs (delayed messages): delete the app's own jobs one by one.
+        listed = await self._scheduler.list_jobs(self.job_metadata())
+        for named in listed.jobs:
+            if named.name.startswith(prefix) and not is_internal_job(named.name):
+                await self._scheduler.delete_job(named.name, self.job_metadata())

@@ -1,0 +1,31 @@
+"""HTTP request bodies and error responses shared by every block's routes (daprd's limits and shapes)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from daprjobs.sidecar.errors import KitError, LegacyApiError, body_read_error
+
+JSON = "application/json"
+_READ_CHUNK = 64 * 1024
+
+
+def error_response(err: KitError | LegacyApiError) -> web.Response:
+    return web.Response(status=err.http_status, body=err.http_body(), content_type=JSON)
+
+
+async def read_body_limited(request: web.Request, limit: int) -> bytes:
+    """The whole body, or daprd's 400 ERR_BODY_READ "stream too large" past ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise body_read_error("stream too large")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(_READ_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise body_read_error("stream too large")
+        chunks.append(chunk)
+    return b"".join(chunks)

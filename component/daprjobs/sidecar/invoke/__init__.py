@@ -1,0 +1,1 @@
+"""Service invocation: the ``invoke`` building block (see ``block.py``)."""
