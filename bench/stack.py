@@ -15,7 +15,7 @@ from typing import NamedTuple
 from daprjobs.etcd.embedded import EtcdProcess
 
 from bench.app_probe import AppProbe, DeliveryProbe, HttpAppProbe
-from bench.metrics import pick, scrape
+from tests.support.metrics import pick, scrape
 from bench.processes import (
     ManagedProcess,
     PortAllocator,

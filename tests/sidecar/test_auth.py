@@ -13,7 +13,8 @@ from dapr.proto.runtime.v1 import dapr_pb2_grpc, jobs_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from .harness import HttpJobApp, StackFactory, in_own_loop
+from tests.support.apps import HttpJobApp
+from tests.support.inprocess import StackFactory, in_own_loop
 
 TOKEN = "s3cret-token"
 

@@ -6,7 +6,8 @@ import asyncio
 
 import aiohttp
 
-from .harness import HttpJobApp, StackFactory
+from tests.support.apps import HttpJobApp
+from tests.support.inprocess import StackFactory
 
 
 async def post_job(http_url: str, name: str, body: dict[str, object]) -> None:

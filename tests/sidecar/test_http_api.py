@@ -8,7 +8,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .harness import HttpJobApp, Stack, StackFactory, eventually
+from tests.support.apps import HttpJobApp
+from tests.support.inprocess import InProcessStack, StackFactory
+from tests.support.waiting import eventually
 
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 
@@ -31,12 +33,12 @@ def kit_error(body: bytes, code: str, app_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def stack(make_stack: StackFactory) -> Stack:
+async def stack(make_stack: StackFactory) -> InProcessStack:
     return await make_stack("http-api", max_body_size=64 * 1024)
 
 
 @pytest.mark.parametrize("version", ["v1.0", "v1.0-alpha1"])
-async def test_post_get_delete(stack: Stack, version: str) -> None:
+async def test_post_get_delete(stack: InProcessStack, version: str) -> None:
     url = f"{stack.http_url}/{version}/jobs/nightly"
     body = {"schedule": "@every 1m", "repeats": 123, "due_time": "1000s", "ttl": "123s", "data": "hello world",
             "failure_policy": {"constant": {"interval": "3s", "max_retries": 5}}}
@@ -57,7 +59,7 @@ async def test_post_get_delete(stack: Stack, version: str) -> None:
     assert err["message"].startswith("failed to get job due to: rpc error: code = NotFound")
 
 
-async def test_default_failure_policy_and_no_data(stack: Stack) -> None:
+async def test_default_failure_policy_and_no_data(stack: InProcessStack) -> None:
     url = f"{stack.http_url}/v1.0/jobs/plain"
     assert (await call("POST", url, {"dueTime": "1h"}))[0] == 204
     _, text, _ = await call("GET", url)
@@ -80,7 +82,7 @@ async def test_default_failure_policy_and_no_data(stack: Stack) -> None:
         ({"schedule": "CRON_TZ=Mars/Olympus 0 0 * * * *"}, 500, "DAPR_SCHEDULER_SCHEDULE_JOB"),
     ],
 )
-async def test_schedule_errors(stack: Stack, body: Any, status: int, code: str) -> None:
+async def test_schedule_errors(stack: InProcessStack, body: Any, status: int, code: str) -> None:
     got_status, text, headers = await call("POST", f"{stack.http_url}/v1.0/jobs/bad", body)
     assert got_status == status, text
     assert headers["Content-Type"].startswith("application/json")
@@ -91,13 +93,13 @@ async def test_schedule_errors(stack: Stack, body: Any, status: int, code: str) 
     assert (await call("GET", f"{stack.http_url}/v1.0/jobs/bad"))[0] == 500
 
 
-async def test_blank_name_is_name_empty(stack: Stack) -> None:
+async def test_blank_name_is_name_empty(stack: InProcessStack) -> None:
     status, text, _ = await call("POST", f"{stack.http_url}/v1.0/jobs/%20%20", {"schedule": "@every 1s"})
     assert status == 400
     assert kit_error(text, "DAPR_SCHEDULER_JOB_NAME_EMPTY", "http-api")["message"] == "Name is empty"
 
 
-async def test_conflict_is_409_and_overwrite_replaces(stack: Stack) -> None:
+async def test_conflict_is_409_and_overwrite_replaces(stack: InProcessStack) -> None:
     url = f"{stack.http_url}/v1.0/jobs/dup"
     assert (await call("POST", url, {"schedule": "@every 1m"}))[0] == 204
     status, text, _ = await call("POST", url, {"schedule": "@every 2m"})
@@ -109,7 +111,7 @@ async def test_conflict_is_409_and_overwrite_replaces(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("raw", [b"[{}]", b'{"schedule":"@every 1s","repeats":-1}', b"{oops"])
-async def test_malformed_body_is_a_legacy_400(stack: Stack, raw: bytes) -> None:
+async def test_malformed_body_is_a_legacy_400(stack: InProcessStack, raw: bytes) -> None:
     status, text, _ = await call("POST", f"{stack.http_url}/v1.0/jobs/m", raw=raw)
     assert status == 400
     parsed = json.loads(text)
@@ -117,7 +119,7 @@ async def test_malformed_body_is_a_legacy_400(stack: Stack, raw: bytes) -> None:
     assert parsed["message"].startswith("failed deserializing HTTP body: ")
 
 
-async def test_body_over_max_body_size_is_refused(stack: Stack) -> None:
+async def test_body_over_max_body_size_is_refused(stack: InProcessStack) -> None:
     big = {"schedule": "@every 1m", "data": "x" * (70 * 1024)}
     status, text, _ = await call("POST", f"{stack.http_url}/v1.0/jobs/big", big)
     assert status == 400
@@ -128,7 +130,7 @@ async def test_body_over_max_body_size_is_refused(stack: Stack) -> None:
     assert (await call("POST", f"{stack.http_url}/v1.0/jobs/big", small))[0] == 204
 
 
-async def test_get_of_a_raw_sdk_job_cannot_render(stack: Stack) -> None:
+async def test_get_of_a_raw_sdk_job_cannot_render(stack: InProcessStack) -> None:
     """A Python-SDK job with raw JSON bytes and no type URL has no JSON form: 500 ERR_INTERNAL, as daprd."""
     import grpc
     from dapr.proto.runtime.v1 import dapr_pb2_grpc, jobs_pb2
@@ -159,7 +161,7 @@ async def test_http_app_receives_each_json_kind(make_stack: StackFactory, http_a
     assert trigger.headers["Content-Type"] == "application/json" and trigger.path == "/job/kind"
 
 
-async def test_health_and_metadata(stack: Stack) -> None:
+async def test_health_and_metadata(stack: InProcessStack) -> None:
     assert (await call("GET", f"{stack.http_url}/v1.0/healthz"))[:2] == (204, b"")
     assert (await call("GET", f"{stack.http_url}/v1.0/healthz/outbound"))[:2] == (204, b"")
     status, text, _ = await call("GET", f"{stack.http_url}/v1.0/healthz?appid=someone-else")
@@ -175,7 +177,7 @@ async def test_health_and_metadata(stack: Stack) -> None:
     assert meta["scheduler"]["connected_addresses"] == [stack.replica.address if stack.replica else ""]
 
 
-async def test_metadata_over_grpc(stack: Stack) -> None:
+async def test_metadata_over_grpc(stack: InProcessStack) -> None:
     import grpc
     from dapr.proto.runtime.v1 import dapr_pb2_grpc, metadata_pb2
 

@@ -10,8 +10,8 @@ import uuid
 import aiohttp
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
-from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.assembly import jobs_only
+from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.server import Sidecar
 
 from tests.support.apps import HttpJobApp

@@ -16,7 +16,8 @@ from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
 from daprjobs.etcd.embedded import free_port
 from google.protobuf import any_pb2, wrappers_pb2
 
-from .harness import GrpcJobApp, HttpJobApp, StackFactory, in_own_loop
+from tests.support.apps import GrpcJobApp, HttpJobApp
+from tests.support.inprocess import StackFactory, in_own_loop
 
 
 def raw_json(obj: object) -> any_pb2.Any:

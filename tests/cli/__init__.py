@@ -1,0 +1,1 @@
+"""Tests of the `daprjobs` commands as users run them."""
