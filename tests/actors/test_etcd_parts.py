@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from daprjobs.actors.etcd_state_store import EtcdActorStateStore, EtcdStateStoreConfig
 from daprjobs.actors.placement import PlacementRegistry
 from daprjobs.actors.stateops import StateOperation
-from daprjobs.actors.statestore import EtcdActorStateStore, EtcdStateStoreConfig
 from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.etcd.store import EtcdStore
 

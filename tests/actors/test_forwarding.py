@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import grpc
-from daprjobs.actors import errors
-from daprjobs.actors.appchannel import AppResponse, forwardable_headers, is_reminder_cancel
+from daprjobs.actors import actor_errors
+from daprjobs.actors.actor_app_channel import AppResponse, forwardable_headers, is_reminder_cancel
 from daprjobs.actors.forwarding import actor_error_from, actor_error_response, timer_from_json, timer_to_json
 from daprjobs.actors.timers import TimerSpec
 
 
 def test_actor_errors_cross_the_hop() -> None:
-    for err in (errors.stack_depth_exceeded(), errors.invoke_failed("boom"), errors.bad_request("x")):
+    for err in (actor_errors.stack_depth_exceeded(), actor_errors.invoke_failed("boom"), actor_errors.bad_request("x")):
         back = actor_error_from(actor_error_response(err))
         assert back is not None
         assert (back.http_status, back.grpc_code, back.error_code, back.message) == (

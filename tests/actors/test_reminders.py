@@ -10,7 +10,7 @@ import pytest
 from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import actors_pb2
 from daprjobs.actors import reminders
-from daprjobs.actors.errors import ActorApiError
+from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.core import timefmt
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from google.protobuf import any_pb2, wrappers_pb2

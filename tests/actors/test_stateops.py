@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dapr.proto.runtime.v1 import actors_pb2
-from daprjobs.actors.errors import ActorApiError
+from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.actors.stateops import StateOperation, collapse, ops_from_grpc, parse_http_transaction
 from google.protobuf import any_pb2
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from dapr.proto.runtime.v1 import actors_pb2
-from daprjobs.actors.errors import ActorApiError
+from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.actors.timers import (
     ActorTimers,
     TimerSpec,

@@ -24,8 +24,8 @@ import aiohttp
 import grpc
 from google.protobuf import any_pb2
 
-from daprjobs.actors.appchannel import AppResponse, forwardable_headers
-from daprjobs.actors.errors import ActorApiError
+from daprjobs.actors.actor_app_channel import AppResponse, forwardable_headers
+from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.actors.timers import TimerSpec
 
 log = logging.getLogger(__name__)

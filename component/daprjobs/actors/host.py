@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from google.protobuf import any_pb2
 
-from daprjobs.actors.appchannel import REENTRANCY_HEADER, ActorAppChannel, AppResponse, AppUnreachable
+from daprjobs.actors.actor_app_channel import REENTRANCY_HEADER, ActorAppChannel, AppResponse, AppUnreachable
 from daprjobs.actors.appconfig import ActorAppConfig
 from daprjobs.actors.timers import ActorTimers, TimerSpec
 from daprjobs.actors.turns import ActorTurns

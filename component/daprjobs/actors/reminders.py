@@ -21,7 +21,7 @@ from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import actors_pb2
 from google.protobuf import any_pb2, duration_pb2, json_format, wrappers_pb2
 
-from daprjobs.actors import errors
+from daprjobs.actors import actor_errors
 from daprjobs.actors.rawjson import RawJsonError, RawMember, find_member, go_compact, object_members
 from daprjobs.core import timefmt
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
@@ -65,7 +65,9 @@ def _string_member(members: list[RawMember], name: str) -> str:
     if member is None or member.value is None:
         return ""
     if not isinstance(member.value, str):
-        raise errors.malformed_request(f"json: cannot unmarshal {member.raw[:20]} into field {name} of type string")
+        raise actor_errors.malformed_request(
+            f"json: cannot unmarshal {member.raw[:20]} into field {name} of type string"
+        )
     return member.value
 
 
@@ -77,7 +79,7 @@ def parse_http_reminder(actor_type: str, actor_id: str, name: str, body: bytes) 
     try:
         members = object_members(body)
     except RawJsonError as err:
-        raise errors.malformed_request(str(err)) from err
+        raise actor_errors.malformed_request(str(err)) from err
     members = members or []
     data_member = find_member(members, "data")
     data = data_member.raw.encode("utf-8") if data_member is not None else None
@@ -85,7 +87,7 @@ def parse_http_reminder(actor_type: str, actor_id: str, name: str, body: bytes) 
     overwrite = True
     if overwrite_member is not None and overwrite_member.value is not None:
         if not isinstance(overwrite_member.value, bool):
-            raise errors.malformed_request("json: cannot unmarshal overwrite into a bool")
+            raise actor_errors.malformed_request("json: cannot unmarshal overwrite into a bool")
         overwrite = overwrite_member.value
     # daprd itself reads only `failure_policy` (and cannot decode it); the Python SDK sends `failurePolicy`.
     policy_member = find_member(members, "failurePolicy") or find_member(members, "failure_policy")
@@ -133,26 +135,26 @@ def reminder_from_grpc(req: actors_pb2.RegisterActorReminderRequest) -> Reminder
 def failure_policy_from_json(value: object) -> common_pb2.JobFailurePolicy:
     """``{"drop":{}}`` or ``{"constant":{"interval":"2s"|"0h0m2s0ms0μs","maxRetries"|"max_retries":3}}``."""
     if not isinstance(value, dict):
-        raise errors.malformed_request("failure policy must be an object")
+        raise actor_errors.malformed_request("failure policy must be an object")
     if "drop" in value:
         return common_pb2.JobFailurePolicy(drop=common_pb2.JobFailurePolicyDrop())
     constant = value.get("constant")
     if not isinstance(constant, dict):
-        raise errors.malformed_request(f"unsupported reminder failure policy: {json.dumps(value)}")
+        raise actor_errors.malformed_request(f"unsupported reminder failure policy: {json.dumps(value)}")
     proto_constant = common_pb2.JobFailurePolicyConstant()
     interval = constant.get("interval")
     if interval is not None:
         if not isinstance(interval, str):
-            raise errors.malformed_request("failure policy interval must be a duration string")
+            raise actor_errors.malformed_request("failure policy interval must be a duration string")
         try:
             interval_ns = timefmt.parse_go_duration(interval)
         except ValueError as err:
-            raise errors.malformed_request(f"failure policy interval: {err}") from err
+            raise actor_errors.malformed_request(f"failure policy interval: {err}") from err
         proto_constant.interval.CopyFrom(_duration(interval_ns))
     retries = constant.get("maxRetries", constant.get("max_retries"))
     if retries is not None:
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise errors.malformed_request("failure policy maxRetries must be a non-negative integer")
+            raise actor_errors.malformed_request("failure policy maxRetries must be a non-negative integer")
         proto_constant.max_retries = retries
     return common_pb2.JobFailurePolicy(constant=proto_constant)
 
@@ -183,7 +185,7 @@ def validate(spec: ReminderSpec, now_ns: int) -> None:
     first gives the documented error without a round trip and keeps bad input away from the store.
     """
     if not spec.name:
-        raise errors.bad_request("reminder name cannot be empty")
+        raise actor_errors.bad_request("reminder name cannot be empty")
     try:
         due_ns = timefmt.parse_point_in_time(spec.due_time, now_ns, "due time") if spec.due_time else now_ns
         schedule, _ = schedule_from_period(spec.period)
@@ -196,7 +198,7 @@ def validate(spec: ReminderSpec, now_ns: int) -> None:
             if spec.due_time and due_ns > expiry_ns:
                 raise ValueError("ttl must be greater than due time")
     except ValueError as err:
-        raise errors.reminder_create(str(err)) from err
+        raise actor_errors.reminder_create(str(err)) from err
 
 
 # ---------------------------------------------------------------------------------------------- jobs

@@ -14,7 +14,7 @@ from typing import Literal
 
 from dapr.proto.runtime.v1 import actors_pb2
 
-from daprjobs.actors import errors
+from daprjobs.actors import actor_errors
 from daprjobs.actors.rawjson import RawJsonError, array_items, find_member, go_compact, object_members
 
 TTL_METADATA_KEY = "ttlInSeconds"
@@ -35,23 +35,23 @@ def _ttl(metadata: dict[str, str], key: str) -> int | None:
     try:
         ttl = int(raw)
     except ValueError:
-        raise errors.state_transaction(
+        raise actor_errors.state_transaction(
             f"incorrect value for metadata '{TTL_METADATA_KEY}' of key {key}: {raw!r} is not an integer"
         ) from None
     if ttl < -1:
-        raise errors.state_transaction(f"'{TTL_METADATA_KEY}' of key {key} must be -1 or greater, not {ttl}")
+        raise actor_errors.state_transaction(f"'{TTL_METADATA_KEY}' of key {key} must be -1 or greater, not {ttl}")
     return ttl if ttl > 0 else None
 
 
 def _operation(kind: str, key: object, value: bytes, metadata: dict[str, str]) -> StateOperation:
     if not isinstance(key, str) or not key:
-        raise errors.malformed_request("each state operation needs a non-empty string key")
+        raise actor_errors.malformed_request("each state operation needs a non-empty string key")
     lowered = kind.lower()
     if lowered == "upsert":
         return StateOperation("upsert", key, value, _ttl(metadata, key))
     if lowered == "delete":
         return StateOperation("delete", key)
-    raise errors.unsupported_state_operation(kind)
+    raise actor_errors.unsupported_state_operation(kind)
 
 
 def parse_http_transaction(body: bytes) -> list[StateOperation]:
@@ -61,25 +61,25 @@ def parse_http_transaction(body: bytes) -> list[StateOperation]:
         ops: list[StateOperation] = []
         for item in items:
             if not isinstance(item.value, dict):
-                raise errors.malformed_request("each state operation must be an object")
+                raise actor_errors.malformed_request("each state operation must be an object")
             members = object_members(item.raw.encode("utf-8")) or []
             kind = find_member(members, "operation")
             request = find_member(members, "request")
             if kind is None or not isinstance(kind.value, str):
-                raise errors.malformed_request("each state operation needs an 'operation' string")
+                raise actor_errors.malformed_request("each state operation needs an 'operation' string")
             if request is None or not isinstance(request.value, dict):
-                raise errors.malformed_request("each state operation needs a 'request' object")
+                raise actor_errors.malformed_request("each state operation needs a 'request' object")
             request_members = object_members(request.raw.encode("utf-8")) or []
             key = find_member(request_members, "key")
             metadata_member = find_member(request_members, "metadata")
             metadata = metadata_member.value if metadata_member is not None and metadata_member.value else {}
             if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-                raise errors.malformed_request("state operation metadata must map strings to strings")
+                raise actor_errors.malformed_request("state operation metadata must map strings to strings")
             value_member = find_member(request_members, "value")
             value = go_compact(value_member.raw.encode("utf-8")) if value_member is not None else b"null"
             ops.append(_operation(kind.value, key.value if key is not None else None, value, metadata))
     except RawJsonError as err:
-        raise errors.malformed_request(str(err)) from err
+        raise actor_errors.malformed_request(str(err)) from err
     return ops
 
 

@@ -18,15 +18,15 @@ import grpc
 from dapr.proto.runtime.v1 import actors_pb2
 from google.protobuf import any_pb2, wrappers_pb2
 
-from daprjobs.actors.appchannel import REMINDER_CANCEL_HEADER, AppResponse, AppUnreachable
+from daprjobs.actors.actor_app_channel import REMINDER_CANCEL_HEADER, AppResponse, AppUnreachable
 from daprjobs.actors.appconfig import ActorAppConfig, from_initial_request
 from daprjobs.actors.timers import TimerSpec
 
 log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT_S = 60.0
-StreamOpened = Callable[[ActorAppConfig, "StreamAppChannel"], Awaitable[None]]
-StreamClosed = Callable[["StreamAppChannel"], Awaitable[None]]
+StreamOpened = Callable[[ActorAppConfig, "StreamActorChannel"], Awaitable[None]]
+StreamClosed = Callable[["StreamActorChannel"], Awaitable[None]]
 
 
 def _bytes_any(raw: bytes) -> any_pb2.Any:
@@ -35,7 +35,7 @@ def _bytes_any(raw: bytes) -> any_pb2.Any:
     return packed
 
 
-class StreamAppChannel:
+class StreamActorChannel:
     """One connected actor stream. Requests are matched to replies by id; a closed stream fails them all."""
 
     def __init__(self) -> None:
@@ -189,7 +189,7 @@ async def serve_actor_stream(
         )
         return
     config = from_initial_request(first.initial_request)
-    channel = StreamAppChannel()
+    channel = StreamActorChannel()
     reader: asyncio.Task[None] | None = None
 
     async def read() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from dapr.proto.runtime.v1 import actors_pb2
 
-from daprjobs.actors import errors
+from daprjobs.actors import actor_errors
 from daprjobs.actors.rawjson import RawJsonError, go_compact, object_members
 from daprjobs.actors.reminders import grpc_bytes_as_json
 from daprjobs.core import timefmt
@@ -65,7 +65,7 @@ def parse_http_timer(actor_type: str, actor_id: str, name: str, body: bytes) -> 
     try:
         members = object_members(body) or []
     except RawJsonError as err:
-        raise errors.malformed_request(str(err)) from err
+        raise actor_errors.malformed_request(str(err)) from err
     by_key: dict[str, object] = {}
     data: bytes | None = None
     for member in members:
@@ -74,7 +74,9 @@ def parse_http_timer(actor_type: str, actor_id: str, name: str, body: bytes) -> 
             data = member.raw.encode("utf-8")
         elif lowered in ("callback", "duetime", "period", "ttl"):
             if member.value is not None and not isinstance(member.value, str):
-                raise errors.malformed_request(f"json: cannot unmarshal {member.raw[:20]} into field {member.key}")
+                raise actor_errors.malformed_request(
+                    f"json: cannot unmarshal {member.raw[:20]} into field {member.key}"
+                )
             by_key[lowered] = member.value or ""
     return TimerSpec(
         actor_type=actor_type,

@@ -1,20 +1,19 @@
 """The actor HTTP API under ``/v1.0/actors/{type}/{id}/`` (wire-compat §D.1-D.3, §D.7) and the internal
-forwarding routes (``forwarding``). Thin: parse, call the runtime, render; every failure is an
+forwarding routes (``forwarding``). Thin: parse, call the operations, render; every failure is an
 ``ActorApiError`` rendered as ``{"errorCode","message"}`` with its status.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from google.protobuf import any_pb2
 
-from daprjobs.actors import errors, reminders, stateops
-from daprjobs.actors.appchannel import AppResponse
-from daprjobs.actors.errors import ActorApiError
+from daprjobs.actors import actor_errors, reminders, stateops
+from daprjobs.actors.actor_app_channel import AppResponse
+from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.actors.forwarding import (
     HAS_DATA_HEADER,
     INTERNAL_PREFIX,
@@ -22,10 +21,8 @@ from daprjobs.actors.forwarding import (
     actor_error_response,
     timer_from_json,
 )
+from daprjobs.actors.operations import ActorOperations
 from daprjobs.actors.timers import parse_http_timer
-
-if TYPE_CHECKING:
-    from daprjobs.actors.runtime import ActorRuntime
 
 log = logging.getLogger(__name__)
 
@@ -69,107 +66,111 @@ def _actor(request: web.Request) -> tuple[str, str]:
     return request.match_info["actorType"], request.match_info["actorId"]
 
 
-def add_routes(app: web.Application, runtime: ActorRuntime) -> None:
-    async def invoke(request: web.Request) -> web.StreamResponse:
+class ActorHttpRoutes:
+    def __init__(self, ops: ActorOperations) -> None:
+        self._ops = ops
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        out: list[web.AbstractRouteDef] = []
+        for verb in ("GET", "POST", "PUT", "DELETE"):
+            out.append(web.route(verb, API_PREFIX + "/method/{method:.+}", _guarded(self.invoke)))
+        for verb in ("PUT", "POST"):
+            out.append(web.route(verb, API_PREFIX + "/reminders/{name}", _guarded(self.put_reminder)))
+            out.append(web.route(verb, API_PREFIX + "/timers/{name}", _guarded(self.put_timer)))
+            out.append(web.route(verb, API_PREFIX + "/state", _guarded(self.state_transaction)))
+        out.append(web.route("GET", API_PREFIX + "/reminders/{name}", _guarded(self.get_reminder)))
+        out.append(web.route("DELETE", API_PREFIX + "/reminders/{name}", _guarded(self.delete_reminder)))
+        out.append(web.route("DELETE", API_PREFIX + "/timers/{name}", _guarded(self.delete_timer)))
+        out.append(web.route("GET", API_PREFIX + "/state/{key}", _guarded(self.get_state)))
+        internal = INTERNAL_PREFIX + "/{actorType}/{actorId}"
+        out.append(web.route("PUT", internal + "/method/{method:.+}", self.internal_invoke))
+        out.append(web.route("PUT", internal + "/remind/{name}", self.internal_remind))
+        out.append(web.route("PUT", internal + "/timers/{name}", self.internal_put_timer))
+        out.append(web.route("DELETE", internal + "/timers/{name}", self.internal_delete_timer))
+        return out
+
+    async def invoke(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         body = await request.read()
-        response = await runtime.invoke(
+        response = await self._ops.invocation.invoke(
             actor_type, actor_id, request.match_info["method"], body, list(request.headers.items())
         )
         return _app_response(response)
 
-    async def put_reminder(request: web.Request) -> web.StreamResponse:
+    async def put_reminder(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         spec = reminders.parse_http_reminder(actor_type, actor_id, request.match_info["name"], await request.read())
-        await runtime.register_reminder(spec)
+        await self._ops.reminders.register_reminder(spec)
         return web.Response(status=204)
 
-    async def get_reminder(request: web.Request) -> web.StreamResponse:
+    async def get_reminder(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
-        view = await runtime.get_reminder(actor_type, actor_id, request.match_info["name"])
+        view = await self._ops.reminders.get_reminder(actor_type, actor_id, request.match_info["name"])
         return web.Response(status=200, body=reminders.http_get_body(view), content_type="application/json")
 
-    async def delete_reminder(request: web.Request) -> web.StreamResponse:
+    async def delete_reminder(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
-        await runtime.unregister_reminder(actor_type, actor_id, request.match_info["name"])
+        await self._ops.reminders.unregister_reminder(actor_type, actor_id, request.match_info["name"])
         return web.Response(status=204)
 
-    async def put_timer(request: web.Request) -> web.StreamResponse:
+    async def put_timer(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         spec = parse_http_timer(actor_type, actor_id, request.match_info["name"], await request.read())
-        await runtime.register_timer(spec)
+        await self._ops.timers.register_timer(spec)
         return web.Response(status=204)
 
-    async def delete_timer(request: web.Request) -> web.StreamResponse:
+    async def delete_timer(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
-        await runtime.unregister_timer(actor_type, actor_id, request.match_info["name"])
+        await self._ops.timers.unregister_timer(actor_type, actor_id, request.match_info["name"])
         return web.Response(status=204)
 
-    async def get_state(request: web.Request) -> web.StreamResponse:
+    async def get_state(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
-        value = await runtime.get_state(actor_type, actor_id, request.match_info["key"])
+        value = await self._ops.state.get_state(actor_type, actor_id, request.match_info["key"])
         if value is None:
             return web.Response(status=204)
         return web.Response(status=200, body=value, content_type="application/json")
 
-    async def state_transaction(request: web.Request) -> web.StreamResponse:
+    async def state_transaction(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         ops = stateops.parse_http_transaction(await request.read())
-        await runtime.transact_state(actor_type, actor_id, ops)
+        await self._ops.state.transact_state(actor_type, actor_id, ops)
         return web.Response(status=204)
 
-    # ---- internal forwarding (another sidecar placed the actor here)
+    # ------------------------------------------------------------------ internal forwarding (the actor is here)
 
-    async def internal_invoke(request: web.Request) -> web.StreamResponse:
+    async def internal_invoke(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         try:
-            response = await runtime.invoke_local(
+            response = await self._ops.invocation.invoke_local(
                 actor_type, actor_id, request.match_info["method"], await request.read(), list(request.headers.items())
             )
         except ActorApiError as err:
             response = actor_error_response(err)
         return _app_response(response)
 
-    async def internal_remind(request: web.Request) -> web.StreamResponse:
+    async def internal_remind(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
         body = await request.read()
         data: any_pb2.Any | None = None
         if request.headers.get(HAS_DATA_HEADER) == "1":
             data = any_pb2.Any()
             data.ParseFromString(body)
-        outcome = await runtime.remind_local(actor_type, actor_id, request.match_info["name"], data)
+        outcome = await self._ops.reminder_delivery.remind_local(actor_type, actor_id, request.match_info["name"], data)
         return web.Response(status=200, headers={REMINDER_OUTCOME_HEADER: outcome.value})
 
-    async def internal_put_timer(request: web.Request) -> web.StreamResponse:
+    async def internal_put_timer(self, request: web.Request) -> web.StreamResponse:
         try:
             spec = timer_from_json(await request.read())
         except (ValueError, TypeError) as err:
-            return _app_response(actor_error_response(errors.malformed_request(str(err))))
+            return _app_response(actor_error_response(actor_errors.malformed_request(str(err))))
         try:
-            runtime.create_timer_local(spec)
+            self._ops.timers.create_timer_local(spec)
         except ActorApiError as err:
             return _app_response(actor_error_response(err))
         return web.Response(status=204)
 
-    async def internal_delete_timer(request: web.Request) -> web.StreamResponse:
+    async def internal_delete_timer(self, request: web.Request) -> web.StreamResponse:
         actor_type, actor_id = _actor(request)
-        runtime.delete_timer_local(actor_type, actor_id, request.match_info["name"])
+        self._ops.timers.delete_timer_local(actor_type, actor_id, request.match_info["name"])
         return web.Response(status=204)
-
-    router = app.router
-    for verb in ("GET", "POST", "PUT", "DELETE"):
-        router.add_route(verb, API_PREFIX + "/method/{method:.+}", _guarded(invoke))
-    for verb in ("PUT", "POST"):
-        router.add_route(verb, API_PREFIX + "/reminders/{name}", _guarded(put_reminder))
-        router.add_route(verb, API_PREFIX + "/timers/{name}", _guarded(put_timer))
-        router.add_route(verb, API_PREFIX + "/state", _guarded(state_transaction))
-    router.add_route("GET", API_PREFIX + "/reminders/{name}", _guarded(get_reminder))
-    router.add_route("DELETE", API_PREFIX + "/reminders/{name}", _guarded(delete_reminder))
-    router.add_route("DELETE", API_PREFIX + "/timers/{name}", _guarded(delete_timer))
-    router.add_route("GET", API_PREFIX + "/state/{key}", _guarded(get_state))
-
-    internal = INTERNAL_PREFIX + "/{actorType}/{actorId}"
-    router.add_route("PUT", internal + "/method/{method:.+}", internal_invoke)
-    router.add_route("PUT", internal + "/remind/{name}", internal_remind)
-    router.add_route("PUT", internal + "/timers/{name}", internal_put_timer)
-    router.add_route("DELETE", internal + "/timers/{name}", internal_delete_timer)

@@ -81,7 +81,9 @@ def forwardable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]
     return [(k, v) for k, v in headers if k.lower() not in _HOP_HEADERS]
 
 
-class HttpAppChannel:
+class HttpActorChannel:
+    """The HTTP actor protocol to an app that serves it on its app port."""
+
     def __init__(
         self,
         session: aiohttp.ClientSession,

@@ -3,7 +3,8 @@
 Keys are ``<keyPrefixPath>/<app id>||<actor type>||<actor id>||<key>`` (daprd's actor state key layout under the
 component's prefix), values the stored bytes. One actor state transaction is one etcd transaction; an upsert
 with ``ttlInSeconds`` is attached to an etcd lease of that TTL (one lease per distinct TTL in the transaction,
-granted just before it), an upsert without one detaches any earlier lease.
+granted just before it), an upsert without one detaches any earlier lease. ``EtcdActorStateStore`` implements
+``state_store.ActorStateStore``; ``open_etcd_state_store`` builds it from the component.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from daprjobs.actors.stateops import StateOperation, collapse
 from daprjobs.etcd.store import EtcdStore, op_delete, op_put
+from daprjobs.sidecar.config import ComponentResource
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class EtcdStateStoreConfig:
 
 
 class EtcdActorStateStore:
+    """Actor state under one app's keys; ``close`` closes the etcd client it was given."""
+
     def __init__(self, store: EtcdStore, app_id: str, key_prefix: str = DEFAULT_KEY_PREFIX) -> None:
         self._store = store
         self._app_id = app_id
@@ -69,3 +73,17 @@ class EtcdActorStateStore:
             else:
                 requests.append(op_delete(key))
         await self._store.txn([], requests)
+
+    async def close(self) -> None:
+        await self._store.close()
+
+
+def open_etcd_state_store(
+    component: ComponentResource, app_id: str, sidecar_endpoints: Sequence[str]
+) -> EtcdActorStateStore | None:
+    """The actor state store of ``component`` (its own etcd client); None, logged, when it names no etcd."""
+    config = EtcdStateStoreConfig.from_component(component.name, dict(component.metadata), sidecar_endpoints)
+    if not config.endpoints:
+        log.error("actor state store %s has no etcd endpoints: actors are disabled", component.name)
+        return None
+    return EtcdActorStateStore(EtcdStore(list(config.endpoints)), app_id, config.key_prefix)
