@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from typing import Any
@@ -14,8 +15,8 @@ from daprjobs.etcd.embedded import free_port
 
 
 class EchoHttpApp:
-    """``/status/<code>`` answers that status (body ``status <code>``, header ``X-App``); any other path echoes
-    method, path, raw query, headers and body as JSON with header ``X-Echo``."""
+    """``/slow…`` answers after 3 s; ``/status/<code>`` answers that status (body ``status <code>``, header
+    ``X-App``); any other path echoes method, path, raw query, headers and body as JSON with header ``X-Echo``."""
 
     def __init__(self, name: str = "echo") -> None:
         self.name = name
@@ -41,6 +42,8 @@ class EchoHttpApp:
                 "query": request.rel_url.raw_query_string, "headers": [[k, v] for k, v in request.headers.items()],
                 "body": body.decode(errors="replace")}
         self.calls.append(seen)
+        if request.path.startswith("/slow"):
+            await asyncio.sleep(3)
         if request.path.startswith("/status/"):
             code = int(request.path.rsplit("/", 1)[1])
             return web.Response(status=code, text=f"status {code}", headers={"X-App": "yes"})

@@ -118,7 +118,8 @@ async def test_errors_have_daprd_codes(pair: tuple[Sidecar, Sidecar, str], echo_
     status, _, raw = await call(caller, "GET", f"/v1.0/invoke/{target_id}/method/bad%00name")
     assert status == 500 and "invalid method" in json.loads(raw)["message"]
     calls_before = len(echo_app.calls)
-    status, _, raw = await call(caller, "POST", f"/v1.0/invoke/{target_id}/method/big", data=b"x" * (4 * 1024 * 1024 + 1))
+    oversized = b"x" * (4 * 1024 * 1024 + 1)
+    status, _, raw = await call(caller, "POST", f"/v1.0/invoke/{target_id}/method/big", data=oversized)
     assert status == 500
     assert json.loads(raw)["message"] == f"failed to invoke, id: {target_id}, err: stream too large"
     assert len(echo_app.calls) == calls_before

@@ -140,4 +140,4 @@ class HopClient:
         except aiohttp.ClientError as exc:
             # The call may have reached the app: not retried elsewhere (it might run twice).
             raise InvokeFailure(go_rpc_error_text(grpc.StatusCode.UNAVAILABLE, f"{type(exc).__name__}: {exc}"),
-                                grpc.StatusCode.UNAVAILABLE) from None
+                                grpc.StatusCode.UNAVAILABLE, address_failed=True) from None

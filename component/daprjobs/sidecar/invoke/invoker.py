@@ -3,7 +3,7 @@
 Own app id (same namespace): straight to the app, as daprd's ``invokeLocal``. Any other: the next live address
 from name resolution (round robin); an address that refuses the connection is suspected and the next one is
 tried, so a dead sidecar costs at most one failed connect. A call that may have reached the target is never
-sent a second time.
+sent a second time, but its address is suspected too (a reset connection), so the next call goes elsewhere.
 """
 
 from __future__ import annotations
@@ -61,10 +61,11 @@ class Invoker:
             try:
                 return await self._hop.send(address, app_id, namespace, call, timeout_s)
             except InvokeFailure as failure:
+                if failure.address_failed:
+                    registry.suspect(namespace, app_id, address)
                 if not failure.retriable:
                     raise
                 log.info("invoke target refused, trying another instance app_id=%s address=%s error=%s",
                          app_id, address, failure.detail)
-                registry.suspect(namespace, app_id, address)
                 tried.add(address)
                 last = failure

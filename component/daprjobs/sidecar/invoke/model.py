@@ -67,12 +67,15 @@ class InvokeFailure(Exception):
     gRPC code of the failure where it matters (PermissionDenied is 403 over HTTP; everything else 500).
     """
 
-    def __init__(self, detail: str, code: grpc.StatusCode = grpc.StatusCode.INTERNAL, retriable: bool = False):
+    def __init__(self, detail: str, code: grpc.StatusCode = grpc.StatusCode.INTERNAL, retriable: bool = False,
+                 address_failed: bool = False):
         super().__init__(detail)
         self.detail = detail
         self.code = code
         # True when the call never reached the target sidecar, so another instance may take it.
         self.retriable = retriable
+        # True when the target sidecar's address failed (refused, reset): callers skip it for a while.
+        self.address_failed = address_failed or retriable
 
 
 def direct_invoke_error(app_id: str, failure: InvokeFailure) -> LegacyApiError:

@@ -73,8 +73,14 @@ class AddressTable:
         return bool(self.addresses.get(app))
 
     def pick(self, app: AppKey, now: float, exclude: frozenset[str] = frozenset()) -> str | None:
-        """The next live address of ``app`` in round-robin order, skipping ``exclude``; None if none is left."""
+        """The next live address of ``app`` in round-robin order, skipping ``exclude``; None if none is left.
+
+        When every registered address is suspected they are tried anyway: a suspicion may be wrong, and an
+        app with one instance must not become unreachable for a lease period after one failed call.
+        """
         candidates = [a for a in self.live(app, now) if a not in exclude]
+        if not candidates:
+            candidates = sorted(a for a in self.addresses.get(app, {}) if a not in exclude)
         if not candidates:
             return None
         cursor = self.cursors.get(app, 0)
