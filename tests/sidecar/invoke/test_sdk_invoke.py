@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -33,10 +34,9 @@ def sdk_settings() -> Iterator[None]:
 
 
 def point_sdk_at(sidecar: Sidecar, protocol: str) -> None:
-    settings.DAPR_RUNTIME_HOST = "127.0.0.1"
-    settings.DAPR_HTTP_PORT = sidecar.http_port
-    settings.DAPR_GRPC_PORT = sidecar.grpc_port
-    settings.DAPR_API_METHOD_INVOCATION_PROTOCOL = protocol
+    for name, value in (("DAPR_RUNTIME_HOST", "127.0.0.1"), ("DAPR_HTTP_PORT", sidecar.http_port),
+                        ("DAPR_GRPC_PORT", sidecar.grpc_port), ("DAPR_API_METHOD_INVOCATION_PROTOCOL", protocol)):
+        setattr(settings, name, value)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ async def test_sync_client_invokes_http_and_grpc_apps(targets: tuple[Sidecar, st
     caller, http_id, grpc_id = targets
     point_sdk_at(caller, protocol)
 
-    def scenario() -> tuple[dict[str, object], str, int | None, str]:
+    def scenario() -> tuple[dict[str, Any], str, int | None, str]:
         with DaprClient(f"127.0.0.1:{caller.grpc_port}") as client:
             echoed = client.invoke_method(http_id, "orders", data='{"a":1}', http_verb="POST",
                                           http_querystring=(("page", "2"),), metadata=(("x-trace-me", "yes"),))
@@ -72,7 +72,7 @@ async def test_sync_client_invokes_http_and_grpc_apps(targets: tuple[Sidecar, st
     echoed, plain, code, error = await asyncio.to_thread(scenario)
     assert (echoed["method"], echoed["path"], echoed["query"], echoed["body"]) == ("POST", "/orders", "page=2",
                                                                                    '{"a":1}')
-    assert ["x-trace-me", "yes"] in [[k.lower(), v] for k, v in echoed["headers"]]  # type: ignore[union-attr]
+    assert ["x-trace-me", "yes"] in [[k.lower(), v] for k, v in echoed["headers"]]
     assert plain == "grpc-echo:ping"
     if protocol == "http":
         assert code == 409
