@@ -1,0 +1,1 @@
+"""State store components (``state.etcd``, ``state.redis``, in memory) behind one ``StateStore`` contract."""
