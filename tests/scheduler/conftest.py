@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import itertools
 import pathlib
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import grpc
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
-from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
+from daprjobs.scheduler.server import SchedulerReplica
 
-from .replica_process import ReplicaProcess
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.inprocess import scheduler_config, unique_prefix
 
 _ids = itertools.count()
-
-
-def unique_prefix() -> str:
-    return f"t{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
@@ -30,9 +26,8 @@ async def start_replica(module_etcd: EtcdProcess) -> AsyncIterator[Callable[...,
 
     async def start(replica_id: str | None = None, key_prefix: str | None = None, lease_ttl_s: int = 3,
                     **kwargs: object) -> SchedulerReplica:
-        cfg = SchedulerConfig(replica_id=replica_id or f"replica-{next(_ids)}", listen_host="127.0.0.1",
-                              port=free_port(), etcd_endpoints=[module_etcd.endpoint],
-                              key_prefix=key_prefix or prefix, lease_ttl_s=lease_ttl_s, **kwargs)  # type: ignore[arg-type]
+        cfg = scheduler_config(module_etcd.endpoint, key_prefix or prefix, free_port(),
+                               replica_id=replica_id or f"replica-{next(_ids)}", lease_ttl_s=lease_ttl_s, **kwargs)
         replica = SchedulerReplica(cfg)
         await replica.start()
         started.append(replica)
@@ -57,18 +52,18 @@ async def stub(replica: SchedulerReplica) -> AsyncIterator[scheduler_pb2_grpc.Sc
 
 
 @pytest.fixture
-def replica_processes(tmp_path: pathlib.Path) -> Iterator[Callable[..., ReplicaProcess]]:
+def replica_processes(tmp_path: pathlib.Path) -> Iterator[Callable[..., SchedulerProcess]]:
     """Start `daprjobs scheduler` subprocesses; every one still alive is killed after the test."""
-    procs: list[ReplicaProcess] = []
+    procs: list[SchedulerProcess] = []
 
-    def spawn(replica_id: str, etcd_endpoint: str, key_prefix: str, lease_ttl_s: int = 3,
-              extra: list[str] | None = None) -> ReplicaProcess:
-        proc = ReplicaProcess(replica_id, etcd_endpoint, key_prefix, lease_ttl_s, tmp_path / f"{replica_id}.log",
-                              extra or [])
-        proc.spawn()
+    def start(replica_id: str, etcd_endpoint: str, key_prefix: str, lease_ttl_s: int = 3,
+              extra: list[str] | None = None) -> SchedulerProcess:
+        proc = SchedulerProcess(tmp_path, etcd_endpoint, key_prefix, replica_id=replica_id, lease_ttl_s=lease_ttl_s,
+                                extra_args=extra or [])
+        proc.start()
         procs.append(proc)
         return proc
 
-    yield spawn
+    yield start
     for proc in procs:
         proc.kill()

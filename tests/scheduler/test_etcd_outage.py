@@ -11,8 +11,10 @@ from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 
+from tests.support.waiting import eventually
+
 from .jobrequests import app_meta, due_in, schedule
-from .sidecar_client import SidecarClient, wait_until
+from .sidecar_client import SidecarClient
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -36,14 +38,14 @@ async def test_replica_fences_itself_while_etcd_is_away_and_resumes_exactly(etcd
             due, _ = due_in(0.3)
             for i in range(JOBS):
                 await schedule(stub, f"j{i}", meta, due_time=due, schedule="@every 200ms", repeats=REPEATS)
-            await wait_until(lambda: all(len(client.of(f"j{i}")) >= 3 for i in range(JOBS)), 15, "3 ticks each")
+            await eventually(lambda: all(len(client.of(f"j{i}")) >= 3 for i in range(JOBS)), 15, "3 ticks each")
 
             etcd.stop()
             down_ns = time.time_ns()
             assert replica.membership is not None
             # It stops triggering once it cannot have renewed its lease for most of the TTL (before a peer could
             # take its jobs over).
-            await wait_until(lambda: replica.membership is not None and replica.membership.fenced, lease_ttl * 2,
+            await eventually(lambda: replica.membership is not None and replica.membership.fenced, lease_ttl * 2,
                              "the replica to fence itself")
             fenced_ns = time.time_ns()
             assert fenced_ns - down_ns < lease_ttl * S
@@ -54,7 +56,7 @@ async def test_replica_fences_itself_while_etcd_is_away_and_resumes_exactly(etcd
             assert fired_while_fenced == [], f"{len(fired_while_fenced)} triggers while fenced"
 
             etcd.start()
-            await wait_until(lambda: replica.membership is not None and not replica.membership.fenced, 20,
+            await eventually(lambda: replica.membership is not None and not replica.membership.fenced, 20,
                              "the replica to resume")
             deadline = time.monotonic() + 40
             while (await stub.ListJobs(scheduler_pb2.ListJobsRequest(metadata=meta))).jobs:
@@ -83,7 +85,7 @@ async def test_a_broken_job_watch_resyncs_without_repeating_acked_ticks(etcd: Et
             due, _ = due_in(0.3)
             for i in range(JOBS):
                 await schedule(stub, f"j{i}", meta, due_time=due, schedule="@every 200ms", repeats=REPEATS)
-            await wait_until(lambda: all(len(client.of(f"j{i}")) >= 3 for i in range(JOBS)), 15, "3 ticks each")
+            await eventually(lambda: all(len(client.of(f"j{i}")) >= 3 for i in range(JOBS)), 15, "3 ticks each")
             etcd.stop()
             await asyncio.sleep(0.5)
             etcd.start()

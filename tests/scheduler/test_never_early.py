@@ -9,8 +9,10 @@ import pytest
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.scheduler.server import SchedulerReplica
 
+from tests.support.waiting import eventually
+
 from .jobrequests import app_meta, due_in, rfc3339, schedule
-from .sidecar_client import SidecarClient, wait_until
+from .sidecar_client import SidecarClient
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -53,7 +55,7 @@ async def test_no_trigger_is_ever_early(replica: SchedulerReplica, stub: schedul
             await asyncio.gather(*calls[i : i + 50])
 
         total = sum(repeats.values())
-        await wait_until(lambda: len(client.triggers) >= total, 30, f"{total} triggers")
+        await eventually(lambda: len(client.triggers) >= total, 30, f"{total} triggers")
         await asyncio.sleep(0.3)
         assert len(client.triggers) == total
         early = []

@@ -12,10 +12,12 @@ import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 
-from .conftest import unique_prefix
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.inprocess import unique_prefix
+from tests.support.waiting import eventually
+
 from .jobrequests import actor_meta, app_meta, drop_policy, due_in, schedule
-from .replica_process import ReplicaProcess
-from .sidecar_client import FAILED, SUCCESS, SidecarClient, Trigger, wait_until
+from .sidecar_client import FAILED, SUCCESS, SidecarClient, Trigger
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
 
@@ -32,14 +34,14 @@ def scrape(port: int) -> dict[str, float]:
 
 
 async def test_healthz_is_ready_only_once_joined_and_metrics_use_dapr_names(
-        module_etcd: EtcdProcess, replica_processes: Callable[..., ReplicaProcess]) -> None:
+        module_etcd: EtcdProcess, replica_processes: Callable[..., SchedulerProcess]) -> None:
     prefix = unique_prefix()
     first = replica_processes("same-id", module_etcd.endpoint, prefix, 3)
     await first.wait_ready()
     metrics_port = free_port()
     # A second process with the same id cannot join while the first holds it: it serves /healthz, not ready.
     second = replica_processes("same-id", module_etcd.endpoint, prefix, 3, ["--metrics-port", str(metrics_port)])
-    await wait_until(lambda: second.healthz() is not None, 30, "the second replica's /healthz to answer")
+    await eventually(lambda: second.healthz() is not None, 30, "the second replica's /healthz to answer")
     for _ in range(5):
         assert second.healthz() == 503
         await asyncio.sleep(0.1)
@@ -65,14 +67,14 @@ async def test_healthz_is_ready_only_once_joined_and_metrics_use_dapr_names(
             await schedule(stub, "bad", app_meta("app-metrics"), due_time=due, failure_policy=drop_policy())
             for i in range(2):
                 await schedule(stub, f"later-{i}", app_meta("app-metrics"), due_time=far)
-            await wait_until(lambda: len(client.triggers) == 5, 15, "5 triggers")
+            await eventually(lambda: len(client.triggers) == 5, 15, "5 triggers")
 
         def settled() -> bool:
             m = scrape(metrics_port)
             return (m.get("dapr_scheduler_jobs_triggered_total") == 4.0
                     and m.get("daprjobs_scheduler_owned_jobs") == 2.0)
 
-        await wait_until(settled, 10, "metrics to count the triggers and the jobs left", interval=0.2)
+        await eventually(settled, 10, "metrics to count the triggers and the jobs left", interval=0.2)
         m = scrape(metrics_port)
         assert m['dapr_scheduler_jobs_created_total{type="job"}'] == 6.0
         assert m['dapr_scheduler_jobs_created_total{type="actor"}'] == 1.0

@@ -21,10 +21,12 @@ from daprjobs.etcd.store import EtcdStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
 
-from .conftest import unique_prefix
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.inprocess import unique_prefix
+from tests.support.waiting import eventually
+
 from .jobrequests import app_meta, due_in, rfc3339, schedule
-from .replica_process import ReplicaProcess
-from .sidecar_client import SUCCESS, SidecarClient, Trigger, wait_until
+from .sidecar_client import SUCCESS, SidecarClient, Trigger
 
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
@@ -32,8 +34,8 @@ S = 1_000_000_000
 APP = "app-multi"
 
 
-async def start_cluster(spawn: Callable[..., ReplicaProcess], etcd: EtcdProcess, ids: list[str],
-                        lease_ttl_s: int = 3, prefix: str | None = None) -> list[ReplicaProcess]:
+async def start_cluster(spawn: Callable[..., SchedulerProcess], etcd: EtcdProcess, ids: list[str],
+                        lease_ttl_s: int = 3, prefix: str | None = None) -> list[SchedulerProcess]:
     prefix = prefix or unique_prefix()
     procs = [spawn(rid, etcd.endpoint, prefix, lease_ttl_s) for rid in ids]
     await asyncio.gather(*(p.wait_ready() for p in procs))
@@ -92,19 +94,19 @@ async def partition_owners(etcd: EtcdProcess, prefix: str, members: list[str]) -
 
 
 async def test_three_replicas_fire_each_tick_once_and_survive_kill_9(
-        module_etcd: EtcdProcess, replica_processes: Callable[..., ReplicaProcess]) -> None:
+        module_etcd: EtcdProcess, replica_processes: Callable[..., SchedulerProcess]) -> None:
     jobs, repeats = 60, 12
     procs = await start_cluster(replica_processes, module_etcd, ["kill-a", "kill-b", "kill-c"])
     by_address = {p.address: p for p in procs}
     client = SidecarClient(APP)
     await client.follow_hosts(procs[0].address)
     try:
-        await wait_until(lambda: len(client.streams) == 3, 15, "a stream to each of 3 replicas")
+        await eventually(lambda: len(client.streams) == 3, 15, "a stream to each of 3 replicas")
         # WatchHosts sent the full host list.
         assert sorted(client.hosts_seen[-1]) == sorted(by_address)
         await schedule_jobs(procs[2].address, jobs, repeats)
         names = [f"job-{i:03d}" for i in range(jobs)]
-        await wait_until(lambda: all(len(client.of(n)) >= 3 for n in names), 30, "3 ticks of every job")
+        await eventually(lambda: all(len(client.of(n)) >= 3 for n in names), 30, "3 ticks of every job")
 
         # Steady state: every job fires through one replica, and all three take a share.
         owner = {}
@@ -119,7 +121,7 @@ async def test_three_replicas_fire_each_tick_once_and_survive_kill_9(
         victim.kill()
         killed_ns = time.time_ns()
         await wait_finished(procs[0].address, 60)
-        await wait_until(lambda: sorted(client.hosts_seen[-1]) == sorted([procs[0].address, procs[2].address]),
+        await eventually(lambda: sorted(client.hosts_seen[-1]) == sorted([procs[0].address, procs[2].address]),
                          15, "WatchHosts to drop the killed replica")
 
         counts = client.counts()
@@ -147,7 +149,7 @@ async def test_three_replicas_fire_each_tick_once_and_survive_kill_9(
 
 
 async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
-        module_etcd: EtcdProcess, replica_processes: Callable[..., ReplicaProcess]) -> None:
+        module_etcd: EtcdProcess, replica_processes: Callable[..., SchedulerProcess]) -> None:
     jobs, repeats = 45, 12
     prefix = unique_prefix()
     procs = await start_cluster(replica_processes, module_etcd, ["join-a", "join-b"], prefix=prefix)
@@ -155,7 +157,7 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
     client = SidecarClient(APP)
     await client.follow_hosts(procs[0].address)
     try:
-        await wait_until(lambda: len(client.streams) == 2, 15, "a stream to each of 2 replicas")
+        await eventually(lambda: len(client.streams) == 2, 15, "a stream to each of 2 replicas")
         await schedule_jobs(procs[0].address, jobs, repeats)
         names = [f"job-{i:03d}" for i in range(jobs)]
         before = await partition_owners(module_etcd, prefix, ["join-a", "join-b"])
@@ -166,7 +168,7 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
         held_owner = max(("join-a", "join-b"), key=lambda r: sum(before[n] == r for n in moved))
         other_owner = "join-b" if held_owner == "join-a" else "join-a"
         held_name = next(n for n in moved if before[n] == held_owner)
-        await wait_until(lambda: all(len(client.of(n)) >= 2 for n in names), 30, "2 ticks of every job")
+        await eventually(lambda: all(len(client.of(n)) >= 2 for n in names), 30, "2 ticks of every job")
         for name in names:
             assert [rid_of[a] for a in addresses_of(client, name)] == [before[name]], name
 
@@ -179,12 +181,12 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
             return SUCCESS
 
         client.ack_policy = hold_one
-        await wait_until(lambda: bool(held), 10, f"a trigger of {held_name} to hold")
+        await eventually(lambda: bool(held), 10, f"a trigger of {held_name} to hold")
 
         newcomer = replica_processes("join-c", module_etcd.endpoint, prefix, 3)
         await newcomer.wait_ready()
         rid_of[newcomer.address] = "join-c"
-        await wait_until(lambda: len(client.streams) == 3, 15, "WatchHosts to announce the newcomer")
+        await eventually(lambda: len(client.streams) == 3, 15, "WatchHosts to announce the newcomer")
         assert sorted(client.hosts_seen[-1]) == sorted(rid_of)
         await asyncio.sleep(0.5)
 
@@ -225,23 +227,23 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
 
 
 async def test_sigterm_leaves_at_once(module_etcd: EtcdProcess,
-                                      replica_processes: Callable[..., ReplicaProcess]) -> None:
+                                      replica_processes: Callable[..., SchedulerProcess]) -> None:
     jobs, repeats, lease_ttl = 30, 8, 20
     procs = await start_cluster(replica_processes, module_etcd, ["term-a", "term-b"], lease_ttl_s=lease_ttl)
     client = SidecarClient(APP)
     await client.follow_hosts(procs[0].address)
     try:
-        await wait_until(lambda: len(client.streams) == 2, 15, "a stream to each of 2 replicas")
+        await eventually(lambda: len(client.streams) == 2, 15, "a stream to each of 2 replicas")
         await schedule_jobs(procs[0].address, jobs, repeats)
         names = [f"job-{i:03d}" for i in range(jobs)]
-        await wait_until(lambda: all(len(client.of(n)) >= 2 for n in names), 30, "2 ticks of every job")
+        await eventually(lambda: all(len(client.of(n)) >= 2 for n in names), 30, "2 ticks of every job")
         leaving = procs[1]
         leaving_jobs = [n for n in names if addresses_of(client, n) == [leaving.address]]
         assert leaving_jobs, "the replica to stop owns no job"
         leaving.terminate()
         term_ns = time.time_ns()
         assert await leaving.wait_exit() == 0
-        await wait_until(lambda: client.hosts_seen[-1] == [procs[0].address], 10, "WatchHosts to drop it")
+        await eventually(lambda: client.hosts_seen[-1] == [procs[0].address], 10, "WatchHosts to drop it")
         await wait_finished(procs[0].address, 60)
 
         counts = client.counts()

@@ -11,10 +11,12 @@ import pytest
 from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 
-from .conftest import unique_prefix
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.inprocess import unique_prefix
+from tests.support.waiting import eventually
+
 from .jobrequests import app_meta, due_in, schedule
-from .replica_process import ReplicaProcess
-from .sidecar_client import SidecarClient, wait_until
+from .sidecar_client import SidecarClient
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -24,7 +26,7 @@ REPEATS = 8
 
 
 async def test_kill_and_restart_resumes_counters_and_loses_nothing(
-        module_etcd: EtcdProcess, replica_processes: Callable[..., ReplicaProcess]) -> None:
+        module_etcd: EtcdProcess, replica_processes: Callable[..., SchedulerProcess]) -> None:
     replica = replica_processes("restart-0", module_etcd.endpoint, unique_prefix(), lease_ttl_s=2)
     await replica.wait_ready()
     meta = app_meta("app-restart")
@@ -37,14 +39,14 @@ async def test_kill_and_restart_resumes_counters_and_loses_nothing(
             await asyncio.gather(*(schedule(stub, f"job-{i}", meta, due_time=due, schedule="@every 1s",
                                             repeats=REPEATS) for i in range(JOBS)))
         # Let three ticks go by, then kill it in the middle of the schedule.
-        await wait_until(lambda: all(len(client.of(f"job-{i}")) >= 3 for i in range(JOBS)), 20, "3 ticks each")
+        await eventually(lambda: all(len(client.of(f"job-{i}")) >= 3 for i in range(JOBS)), 20, "3 ticks each")
         replica.kill()
         before = client.counts()
         killed_ns = time.time_ns()
 
         # Down for a few ticks (the old lease must expire before the same id can join again).
         await asyncio.sleep(1.0)
-        replica.spawn()
+        replica.start()
         await replica.wait_ready()
         await client.close()
         await client.connect(replica.address)

@@ -11,6 +11,8 @@ from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from daprjobs.proto.stored.v1 import stored_pb2
 from daprjobs.scheduler.server import SchedulerReplica
 
+from tests.support.waiting import eventually
+
 from .jobrequests import (
     actor_meta,
     app_meta,
@@ -20,7 +22,7 @@ from .jobrequests import (
     payload,
     schedule,
 )
-from .sidecar_client import FAILED, SUCCESS, SidecarClient, Trigger, wait_until
+from .sidecar_client import FAILED, SUCCESS, SidecarClient, Trigger
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -62,7 +64,7 @@ async def test_triggers_carry_per_stream_ids_and_success_finishes_one_shot_jobs(
         due, _ = due_in(0.2)
         for i in range(10):
             await schedule(stub, f"one-{i}", meta, due_time=due, data=payload(f"data-{i}"))
-        await wait_until(lambda: len(first.triggers) + len(second.triggers) >= 10, 15, "10 triggers")
+        await eventually(lambda: len(first.triggers) + len(second.triggers) >= 10, 15, "10 triggers")
         for client in (first, second):
             ids = [t.id for t in client.triggers]
             # Each stream numbers its own triggers from 1.
@@ -91,7 +93,7 @@ async def test_success_acks_advance_the_stored_counter_until_repeats_end(
     try:
         due, due_ns = due_in(0.2)
         await schedule(stub, "rep", meta, schedule="@every 0.3s", repeats=3, due_time=due)
-        await wait_until(lambda: len(client.triggers) >= 1, 10, "first trigger")
+        await eventually(lambda: len(client.triggers) >= 1, 10, "first trigger")
         for expected in (1, 2):
             deadline = time.monotonic() + 10
             while True:
@@ -191,7 +193,7 @@ async def test_unknown_and_duplicate_acks_are_ignored(replica: SchedulerReplica,
         due, _ = due_in(0.1)
         await schedule(stub, "rep", meta, due_time=due, schedule="@every 0.2s", repeats=3)
         for n in range(1, 4):
-            await wait_until(lambda n=n: len(client.triggers) >= n, 10, f"trigger {n}")  # type: ignore[misc]
+            await eventually(lambda n=n: len(client.triggers) >= n, 10, f"trigger {n}")  # type: ignore[misc]
             trigger = client.triggers[n - 1]
             stream.ack(10_000 + n)  # unknown id
             stream.ack(trigger.id, SUCCESS)
@@ -202,7 +204,7 @@ async def test_unknown_and_duplicate_acks_are_ignored(replica: SchedulerReplica,
         assert len(client.of("rep")) == 3
         # The stream survived all of it.
         await schedule(stub, "after", meta, due_time=due_in(0.05)[0])
-        await wait_until(lambda: len(client.of("after")) == 1, 10, "trigger after bad acks")
+        await eventually(lambda: len(client.of("after")) == 1, 10, "trigger after bad acks")
         assert stream.error is None and not stream.ended.is_set()
     finally:
         await client.close()
@@ -219,14 +221,14 @@ async def test_triggers_in_flight_on_a_dying_stream_are_redelivered_through_anot
         names = [f"j{i}" for i in range(8)]
         for name in names:
             await schedule(stub, name, meta, due_time=due)
-        await wait_until(lambda: len(holder.triggers) == 8, 10, "8 held triggers")
+        await eventually(lambda: len(holder.triggers) == 8, 10, "8 held triggers")
         # No second stream yet: dying now parks the jobs; they must wait unchanged, then fire on the next stream.
         await holder.close()
         await asyncio.sleep(0.5)
         for name in names:
             assert await exists(stub, name, meta)
         await backup.connect(replica.address)
-        await wait_until(lambda: len(backup.triggers) == 8, 10, "8 redelivered triggers")
+        await eventually(lambda: len(backup.triggers) == 8, 10, "8 redelivered triggers")
         for name in names:
             await wait_deleted(stub, name, meta)
         assert sorted(t.name for t in backup.triggers) == names
@@ -238,11 +240,11 @@ async def test_triggers_in_flight_on_a_dying_stream_are_redelivered_through_anot
         due, _ = due_in(0.1)
         for name in names:
             await schedule(stub, name, meta, due_time=due)
-        await wait_until(lambda: len(holder2.triggers) + len(backup.triggers) == 8, 10, "8 triggers")
+        await eventually(lambda: len(holder2.triggers) + len(backup.triggers) == 8, 10, "8 triggers")
         held = sorted(t.name for t in holder2.triggers)
         assert held, "round robin gave the holding stream nothing"
         await holder2.close()
-        await wait_until(lambda: len(backup.triggers) == 8, 10, "held triggers redelivered to the backup")
+        await eventually(lambda: len(backup.triggers) == 8, 10, "held triggers redelivered to the backup")
         for name in names:
             await wait_deleted(stub, name, meta)
         assert sorted(t.name for t in backup.triggers) == names
@@ -260,7 +262,7 @@ async def test_two_streams_of_one_app_are_used_round_robin(replica: SchedulerRep
         due, _ = due_in(0.3)
         for i in range(20):
             await schedule(stub, f"j{i}", meta, due_time=due)
-        await wait_until(lambda: len(client.triggers) == 20, 10, "20 triggers")
+        await eventually(lambda: len(client.triggers) == 20, 10, "20 triggers")
         assert abs(len(a.received) - len(b.received)) <= 1
         assert len(a.received) + len(b.received) == 20
     finally:
@@ -316,7 +318,7 @@ async def test_actor_reminders_route_by_actor_type(replica: SchedulerReplica,
         await schedule(stub, "inv", actor_meta("host-c", "Invoice", "i1"), due_time=due)
         await schedule(stub, "job", app_meta("host-a"), due_time=due)
         await schedule(stub, "job", app_meta("host-c"), due_time=due)
-        await wait_until(lambda: len(carts.triggers) == 2 and len(orders.triggers) == 2
+        await eventually(lambda: len(carts.triggers) == 2 and len(orders.triggers) == 2
                          and len(reminders_only.triggers) == 1 and len(jobs_of_c.triggers) == 1, 10, "routing")
         cart = next(t for t in carts.triggers if t.metadata.target.WhichOneof("type") == "actor")
         assert (cart.name, cart.metadata.target.actor.type, cart.metadata.target.actor.id) == ("r1", "Cart", "c1")
@@ -340,7 +342,7 @@ async def test_delete_during_a_trigger_makes_the_late_ack_harmless(replica: Sche
         due, _ = due_in(0.1)
         await schedule(stub, "gone", meta, due_time=due, schedule="@every 0.2s", repeats=5)
         await schedule(stub, "over", meta, due_time=due, schedule="@every 0.2s", repeats=5)
-        await wait_until(lambda: len(client.triggers) == 2, 10, "both triggers held")
+        await eventually(lambda: len(client.triggers) == 2, 10, "both triggers held")
         await stub.DeleteJob(scheduler_pb2.DeleteJobRequest(name="gone", metadata=meta))
         far, _ = due_in(3600)
         await schedule(stub, "over", meta, overwrite=True, due_time=far, data=payload("v2"))

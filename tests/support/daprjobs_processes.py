@@ -109,7 +109,7 @@ class SidecarProcess(ChildProcess):
             meta = await self.metadata()
         except (httpx.HTTPError, ValueError):
             return []
-        return [a.get("type") for a in meta.get("actors", []) if isinstance(a, dict)]
+        return [str(a.get("type")) for a in meta.get("actors", []) if isinstance(a, dict)]
 
     def app_env(self) -> dict[str, str]:
         """What an SDK app needs to find this sidecar (and its own port)."""

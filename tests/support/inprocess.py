@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
-from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.assembly import jobs_only
+from daprjobs.sidecar.config import SidecarConfig
 from daprjobs.sidecar.server import Sidecar
 
 T = TypeVar("T")

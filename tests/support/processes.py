@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class ChildProcess:
         self.cwd = cwd
         self._popen: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> ChildProcess:
+    def start(self) -> Self:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as out:
             out.write(f"$ {' '.join(self.argv)}\n".encode())
