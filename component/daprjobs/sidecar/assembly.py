@@ -6,6 +6,7 @@ from daprjobs.actors.block import ActorsBlock
 from daprjobs.sidecar.block import BuildingBlock, SidecarServices
 from daprjobs.sidecar.invoke.block import InvokeBlock
 from daprjobs.sidecar.jobs.block import JobsBlock
+from daprjobs.sidecar.pubsub.block import PubSubBlock
 
 
 def build_blocks(services: SidecarServices) -> list[BuildingBlock]:
@@ -14,6 +15,7 @@ def build_blocks(services: SidecarServices) -> list[BuildingBlock]:
         JobsBlock(services),
         ActorsBlock(services),
         InvokeBlock(services),
+        PubSubBlock(services),
     ]
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dapr.proto.common.v1 import common_pb2
+from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
+
 from daprjobs.components.pubsub.protocol import PubSubComponent
 from daprjobs.core.names import INTERNAL_JOB_PREFIX
 from daprjobs.core.timefmt import format_rfc3339, parse_go_duration, parse_rfc3339
@@ -27,7 +29,6 @@ from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.jobsclient import JobsClient
 from daprjobs.sidecar.pubsub.cloudevents import MetadataError
-from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 
 log = logging.getLogger(__name__)
 

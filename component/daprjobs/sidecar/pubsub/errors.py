@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import grpc
-from daprjobs.sidecar.errors import ERROR_DOMAIN, ERROR_INFO_TYPE_URL, KitError, go_json_dumps
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
+
+from daprjobs.sidecar.errors import ERROR_DOMAIN, ERROR_INFO_TYPE_URL, KitError, go_json_dumps
 
 RESOURCE_INFO_TYPE_URL = "type.googleapis.com/google.rpc.ResourceInfo"
 

@@ -4,11 +4,12 @@ partial failures come back with status OK and ``failedEntries``)."""
 from __future__ import annotations
 
 from dapr.proto.runtime.v1 import pubsub_pb2
+from google.protobuf import empty_pb2
+
 from daprjobs.sidecar.block import Context
 from daprjobs.sidecar.errors import abort_grpc
 from daprjobs.sidecar.pubsub.errors import PubSubError
 from daprjobs.sidecar.pubsub.publisher import BulkEntry, Publisher
-from google.protobuf import empty_pb2
 
 
 class PublishGrpcApi:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+
 from daprjobs.sidecar.errors import KitError, LegacyApiError, go_json_dumps
 from daprjobs.sidecar.http_body import JSON, error_response, read_body_limited
 from daprjobs.sidecar.pubsub import errors

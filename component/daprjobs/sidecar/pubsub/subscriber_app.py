@@ -18,9 +18,10 @@ from typing import Any, Protocol
 import aiohttp
 import grpc
 from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
+from google.protobuf import empty_pb2, struct_pb2
+
 from daprjobs.sidecar.pubsub.cloudevents import is_json_type, media_type
 from daprjobs.sidecar.pubsub.subscriptions import Subscription, from_grpc_app, from_http_app
-from google.protobuf import empty_pb2, struct_pb2
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from dapr.proto.runtime.v1 import appcallback_pb2
+
 from daprjobs.sidecar.config import ResourceError, resource_files
 from daprjobs.sidecar.pubsub.routing import Rule
 
