@@ -1,0 +1,93 @@
+"""What ``daprjobs run`` shares between its apps: etcd (embedded or given), one scheduler replica (or a given one),
+and the components ``dapr init`` would give a Dapr user.
+
+Each ``run`` starts a replica with an id of its own, so several runs on one etcd join as replicas of one scheduler
+instead of colliding; ``--scheduler-host-address`` uses an existing scheduler and starts none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import socket
+from urllib.parse import urlparse
+
+from daprjobs.sidecar.config import ComponentResource
+
+# Shown as the source of the default components (there is no file).
+DEFAULTS_SOURCE = pathlib.Path("<daprjobs run defaults>")
+
+
+def say(message: str) -> None:
+    print(f"== daprjobs run: {message}", flush=True)
+
+
+def default_components(etcd_endpoints: list[str]) -> list[ComponentResource]:
+    """``dapr init``'s components on daprjobs' own storage: ``statestore`` (the actor state store) on the etcd.
+
+    The pub/sub block adds its default ``pubsub`` here once it has an embedded broker.
+    """
+    hosts = ",".join(f"{u.hostname}:{u.port}" for u in (urlparse(e if "://" in e else f"http://{e}")
+                                                         for e in etcd_endpoints))
+    return [ComponentResource(name="statestore", type="state.etcd", version="v1",
+                              metadata={"actorStateStore": "true", "endpoints": hosts}, source=DEFAULTS_SOURCE)]
+
+
+def replica_id() -> str:
+    """Unique among the runs sharing an etcd (a fixed id would make two runs one colliding replica)."""
+    return f"daprjobs-run-{socket.gethostname()}-{os.getpid()}"
+
+
+class ControlPlane:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self.etcd_endpoints: list[str] = []
+        self.scheduler_addresses: list[str] = []
+        self._etcd: object | None = None
+        self._replica: object | None = None
+
+    async def start(self) -> None:
+        from daprjobs.etcd.embedded import EtcdProcess, free_port
+        from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
+
+        args = self._args
+        endpoints = [e.strip() for e in args.etcd_client_endpoints.split(",") if e.strip()]
+        if endpoints:
+            say(f"using etcd at {','.join(endpoints)}")
+        else:
+            data_dir = pathlib.Path(args.etcd_data_dir)
+            etcd = EtcdProcess(data_dir=data_dir, log_path=data_dir.parent / "etcd.log",
+                               client_port=args.etcd_client_port, peer_port=args.etcd_peer_port)
+            self._etcd = etcd
+            await etcd.start_async()
+            endpoints = [etcd.endpoint]
+            say(f"etcd listening on {etcd.endpoint} (peer port {etcd.peer_port}, data in {data_dir}, "
+                f"log in {data_dir.parent / 'etcd.log'})")
+        self.etcd_endpoints = endpoints
+        given = [a.strip() for a in (args.scheduler_host_address or "").split(",") if a.strip()]
+        if given:
+            self.scheduler_addresses = given
+            say(f"using the scheduler at {','.join(given)}")
+            return
+        replica = SchedulerReplica(SchedulerConfig(
+            replica_id=replica_id(), listen_host="127.0.0.1", port=args.scheduler_port or free_port(),
+            etcd_endpoints=endpoints, healthz_port=None, metrics_port=None,
+        ))
+        self._replica = replica
+        await replica.start()
+        self.scheduler_addresses = [replica.address]
+        say(f"scheduler listening on {replica.address} (replica {replica.config.replica_id})")
+
+    async def stop(self) -> None:
+        import asyncio
+
+        from daprjobs.etcd.embedded import EtcdProcess
+        from daprjobs.scheduler.server import SchedulerReplica
+
+        if isinstance(self._replica, SchedulerReplica):
+            await self._replica.stop()
+        self._replica = None
+        if isinstance(self._etcd, EtcdProcess):
+            await asyncio.to_thread(self._etcd.stop)
+        self._etcd = None
