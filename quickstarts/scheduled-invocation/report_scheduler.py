@@ -1,15 +1,12 @@
-"""Scheduled invocation: "email the sales report every day at 6 AM".
+"""Scheduled service invocation, the scheduler side: "email the sales report every day at 6 AM".
 
-Instead of a cron daemon, the app asks Dapr to call it back: it schedules a `daily-sales-report` job with the
-Python SDK (`DaprClient.schedule_job`) and does the follow-up work (build the report, send the email) in its
-`POST /job/daily-sales-report` handler. The job's data (raw JSON in an Any, as the SDK examples do) arrives
-as the request body.
+This app schedules a `daily-sales-report` job with the Python SDK (`DaprClient.schedule_job`). When the job fires,
+its `POST /job/daily-sales-report` handler builds the report and has *another app*, `email-service`, send it, by
+service invocation (`DaprClient.invoke_method("email-service", "send", ...)`, through both sidecars). The job's
+data (raw JSON in an Any, as the SDK examples do) arrives as the request body.
 
-    daprjobs run --app-id report-service --app-port 6004 --resources-path . \
-        -- python quickstarts/scheduled-invocation/app.py [--demo]
-
-Without --demo the report goes out at 06:00 every day. With --demo it goes out every 2 seconds, twice, and
-the app exits.
+Started with the email service by one command: `daprjobs run -f dapr.yaml` (see run.sh). Without --demo the report
+goes out at 06:00 every day. With --demo it goes out every 2 seconds, twice, and the app exits.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ import asyncio
 import datetime
 import json
 import os
-import pathlib
 import random
 
 from aiohttp import web
@@ -27,7 +23,7 @@ from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._jobs import ConstantFailurePolicy, Job
 from google.protobuf.any_pb2 import Any as GrpcAny
 
-OUTBOX = pathlib.Path(os.environ.get("REPORT_OUTBOX", "/tmp/daprjobs-report-outbox"))
+EMAIL_APP_ID = "email-service"
 
 
 def build_report(region: str) -> dict[str, object]:
@@ -37,18 +33,9 @@ def build_report(region: str) -> dict[str, object]:
     return {"region": region, "day": day.isoformat(), "orders": len(orders), "revenue": round(sum(orders), 2)}
 
 
-def send_email(to: str, report: dict[str, object]) -> pathlib.Path:
-    """Stand-in for an email provider: the message lands in an outbox directory."""
-    OUTBOX.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    path = OUTBOX / f"report-{stamp}.eml"
-    path.write_text(f"To: {to}\nSubject: Sales report {report['day']} ({report['region']})\n\n"
-                    f"{json.dumps(report, indent=2)}\n")
-    return path
-
-
 class ReportService:
-    def __init__(self, expected: int) -> None:
+    def __init__(self, client: DaprClient, expected: int) -> None:
+        self.client = client
         self.expected = expected
         self.sent = 0
         self.done = asyncio.Event()
@@ -59,10 +46,15 @@ class ReportService:
             return web.Response(status=404)  # not ours: 404 tells Dapr not to retry
         settings = json.loads(await request.read())
         report = build_report(settings["region"])
-        path = send_email(settings["to"], report)
+        # Service invocation: the email service is another app, reached through its sidecar by its app id. A
+        # failure raises, the handler answers 500 and the job is retried per its failure policy.
+        answer = await self.client.invoke_method(EMAIL_APP_ID, "send", http_verb="POST",
+                                                 data=json.dumps({"to": settings["to"], "report": report}),
+                                                 content_type="application/json")
         self.sent += 1
-        print(f"job delivered: {name} -> report for {report['day']} emailed to {settings['to']} "
-              f"({report['orders']} orders, revenue {report['revenue']}) [{path.name}]", flush=True)
+        print(f"job delivered: {name} -> report for {report['day']} sent to {settings['to']} by {EMAIL_APP_ID} "
+              f"({report['orders']} orders, revenue {report['revenue']}) [{json.loads(answer.data)['file']}]",
+              flush=True)
         if self.expected and self.sent >= self.expected:
             self.done.set()
         return web.Response(status=200)
@@ -73,7 +65,8 @@ async def main() -> None:
     parser.add_argument("--demo", action="store_true", help="send every 2 seconds, twice, then exit")
     args = parser.parse_args()
     demo = args.demo or os.environ.get("DEMO") == "1"
-    service = ReportService(expected=2 if demo else 0)
+    client = DaprClient()
+    service = ReportService(client, expected=2 if demo else 0)
 
     app = web.Application()
     app.router.add_post("/job/{name}", service.on_job)
@@ -90,7 +83,7 @@ async def main() -> None:
         data=settings,
         failure_policy=ConstantFailurePolicy(max_retries=5, interval_seconds=60),
     )
-    async with DaprClient() as client:
+    async with client:
         await client.schedule_job(job, overwrite=True)
         print(f"job scheduled: daily-sales-report ({job.schedule})", flush=True)
         if not demo:
@@ -99,7 +92,7 @@ async def main() -> None:
             await asyncio.wait_for(service.done.wait(), timeout=60)
         except TimeoutError:
             raise SystemExit(f"demo: only {service.sent} of {service.expected} reports were sent") from None
-    print(f"demo complete: {service.sent} reports emailed (outbox {OUTBOX})", flush=True)
+    print(f"demo complete: {service.sent} reports emailed", flush=True)
     await runner.cleanup()
 
 
