@@ -7,6 +7,7 @@ from daprjobs.sidecar.block import BuildingBlock, SidecarServices
 from daprjobs.sidecar.invoke.block import InvokeBlock
 from daprjobs.sidecar.jobs.block import JobsBlock
 from daprjobs.sidecar.pubsub.block import PubSubBlock
+from daprjobs.sidecar.state.block import StateBlock
 
 
 def build_blocks(services: SidecarServices) -> list[BuildingBlock]:
@@ -16,6 +17,7 @@ def build_blocks(services: SidecarServices) -> list[BuildingBlock]:
         ActorsBlock(services),
         InvokeBlock(services),
         PubSubBlock(services),
+        StateBlock(services),
     ]
 
 
