@@ -4,6 +4,7 @@ unmodified ``dapr.ext.grpc.App`` subscriber in a thread."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import queue
 import threading
@@ -21,6 +22,8 @@ class Delivery:
     path: str
     event: dict[str, Any]
     headers: dict[str, str]
+    # When the app received it (RFC3339, UTC, microseconds): delayed-publish tests compare it with the due time.
+    received_at: str = ""
 
 
 @dataclass
@@ -52,7 +55,8 @@ class HttpSubscriberApp:
 
     async def _deliver(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.deliveries.append(Delivery(request.path, json.loads(body), dict(request.headers)))
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        self.deliveries.append(Delivery(request.path, json.loads(body), dict(request.headers), now))
         script = self.answers.get(request.path)
         if script:
             status, answer = script.pop(0)
