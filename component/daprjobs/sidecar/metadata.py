@@ -57,6 +57,8 @@ def response_json(resp: metadata_pb2.GetMetadataResponse) -> dict[str, Any]:
         ]
     if resp.extended_metadata:
         out["extended"] = dict(resp.extended_metadata)
+    if resp.subscriptions:
+        out["subscriptions"] = [_subscription_json(s) for s in resp.subscriptions]
     if resp.HasField("app_connection_properties"):
         props = resp.app_connection_properties
         out["appConnectionProperties"] = {
@@ -71,4 +73,15 @@ def response_json(resp: metadata_pb2.GetMetadataResponse) -> dict[str, Any]:
     out["actorRuntime"] = runtime
     addresses = list(resp.scheduler.connected_addresses)
     out["scheduler"] = {"connected_addresses": addresses} if addresses else {}
+    return out
+
+
+def _subscription_json(sub: metadata_pb2.PubsubSubscription) -> dict[str, Any]:
+    """daprd ``pkg/api/http/metadata.go``: rules with omitempty match/path, type by name."""
+    out: dict[str, Any] = {"pubsubname": sub.pubsub_name, "topic": sub.topic}
+    if sub.metadata:
+        out["metadata"] = dict(sub.metadata)
+    out["rules"] = [{k: v for k, v in (("match", r.match), ("path", r.path)) if v} for r in sub.rules.rules]
+    out["deadLetterTopic"] = sub.dead_letter_topic
+    out["type"] = metadata_pb2.PubsubSubscriptionType.Name(sub.type)
     return out

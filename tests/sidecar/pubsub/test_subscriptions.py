@@ -56,6 +56,12 @@ async def test_http_app_gets_daprd_cloudevent(make_sidecar: SidecarFactory) -> N
     assert delivery.headers["pubsubName"] == "pubsub"
     meta = stack.sidecar.metadata()
     assert [(s.pubsub_name, s.topic, s.type) for s in meta.subscriptions] == [("pubsub", name, 2)]
+    async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{stack.sidecar.http_port}/v1.0/metadata") as r:
+        described = await r.json()
+    assert described["subscriptions"] == [{"pubsubname": "pubsub", "topic": name, "rules": [{"path": "/orders"}],
+                                           "deadLetterTopic": "", "type": "PROGRAMMATIC"}]
+    assert {"name": "pubsub", "type": "pubsub.redis", "version": "v1"} in described["components"]
 
 
 async def test_http_publish_cloudevent_passthrough_raw_and_bulk(make_sidecar: SidecarFactory) -> None:
