@@ -12,8 +12,8 @@ import pytest
 from dapr.aio.clients import DaprClient as AioDaprClient
 from dapr.clients import DaprClient
 from dapr.clients.exceptions import DaprGrpcError, DaprInternalError
-from dapr.clients.grpc._state import Concurrency, StateItem, StateOptions
 from dapr.clients.grpc._request import TransactionalStateOperation, TransactionOperationType
+from dapr.clients.grpc._state import Concurrency, StateItem, StateOptions
 from daprjobs.sidecar.server import Sidecar
 
 from tests.support.inprocess import in_own_loop
