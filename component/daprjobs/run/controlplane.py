@@ -30,7 +30,7 @@ def default_components(etcd_endpoints: list[str]) -> list[ComponentResource]:
     """
     hosts = ",".join(f"{u.hostname}:{u.port}" for u in (urlparse(e if "://" in e else f"http://{e}")
                                                          for e in etcd_endpoints))
-    return [ComponentResource(name="statestore", type="state.etcd", version="v1",
+    return [ComponentResource(name="statestore", type="state.etcd", version="v2",
                               metadata={"actorStateStore": "true", "endpoints": hosts}, source=DEFAULTS_SOURCE)]
 
 
