@@ -12,7 +12,7 @@ from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.apphealth import HealthState
 from daprjobs.sidecar.jobs.api import from_scheduler_job, schedule_error, to_scheduler_job, validate_job
 from daprjobs.sidecar.jobs.app_channel import JobCallOutcome, job_event_request, outcome_from_code
-from daprjobs.sidecar.schedulerlink.client import StreamTarget
+from daprjobs.sidecar.schedulerlink.trigger_stream import StreamTarget
 from google.protobuf import any_pb2
 
 META = {"appID": "a", "namespace": "default"}

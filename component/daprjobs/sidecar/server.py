@@ -185,7 +185,7 @@ class Sidecar:
         self.metrics_port = _bound_port(runner)
 
     def metadata(self) -> metadata_pb2.GetMetadataResponse:
-        resp = base_response(self.config, self.scheduler.hosts, self.extended_metadata)
+        resp = base_response(self.config, self.scheduler.connected_addresses, self.extended_metadata)
         for block in self.blocks:
             try:
                 block.describe(resp)
