@@ -36,9 +36,8 @@ from daprjobs.sidecar.block import SidecarServices
 
 log = logging.getLogger(__name__)
 
-
-async def _app_answers_now() -> None:
-    return None
+# How often the app's port is probed until it first answers (then its actor config is read).
+APP_PROBE_INTERVAL_S = 0.2
 
 
 class ActorRuntime:
@@ -134,12 +133,21 @@ class ActorRuntime:
         task.add_done_callback(self._tasks.discard)
 
     async def _load_http_app_config(self, channel: HttpActorChannel) -> None:
-        app_health = self._services.app_health
-        app_ready = app_health.wait_healthy if app_health is not None else _app_answers_now
         try:
-            await register_http_app(channel, app_ready, self.hosted)
+            await register_http_app(channel, self._wait_for_app, self.hosted)
         finally:
             self.config_loaded.set()
+
+    async def _wait_for_app(self) -> None:
+        """Until the app's port answers. The sidecar's app-health probe is asked now rather than waited for at its
+        own interval (up to a second), so actor types register as soon as the app listens."""
+        app_health = self._services.app_health
+        if app_health is None:
+            return
+        while True:
+            if await app_health.recheck():
+                return
+            await asyncio.sleep(APP_PROBE_INTERVAL_S)
 
     async def _apply_types(self, types: list[str], removed: list[str]) -> None:
         for actor_type in removed:
