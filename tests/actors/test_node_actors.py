@@ -11,7 +11,11 @@ import httpx
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
-from .stack import NODE_DIR, Events, Proc, Scheduler, Sidecar, write_components
+from tests.support.daprjobs_processes import SchedulerProcess, SidecarProcess
+from tests.support.processes import ChildProcess, child_env
+from tests.support.resources import write_actor_state_store
+
+from .sdk_apps import NODE_DIR, Events
 
 pytestmark = pytest.mark.slow
 
@@ -29,20 +33,21 @@ async def test_node_actor_registers_a_reminder_and_receives_its_json_data(
     etcd: EtcdProcess, tmp_path: pathlib.Path
 ) -> None:
     tmp = tmp_path
-    scheduler = Scheduler(tmp, etcd.endpoint, f"s{uuid.uuid4().hex[:8]}").start()
-    resources = write_components(tmp / "resources", etcd.endpoint)
-    sidecar = Sidecar(tmp, "nodeapp", scheduler.address, resources, app_port=free_port())
+    scheduler = SchedulerProcess(tmp, etcd.endpoint, f"s{uuid.uuid4().hex[:8]}", lease_ttl_s=3).start()
+    resources = write_actor_state_store(tmp / "resources", etcd.endpoint)
+    sidecar = SidecarProcess(tmp, "nodeapp", scheduler.address, resources_path=resources, app_port=free_port())
     events = Events(tmp / "events.jsonl")
     actor_id = f"n-{uuid.uuid4().hex[:6]}"
-    app = Proc("node-app", [str(shutil.which("node")), str(NODE_DIR / "actor_app.js")], tmp / "node.log",
-               {**sidecar.app_env(), "ACTOR_EVENTS_FILE": str(events.path), "NODE_ACTOR_ID": actor_id}, cwd=NODE_DIR)
-    procs: list[Proc] = [sidecar, app, scheduler]
+    app = ChildProcess("node-app", [str(shutil.which("node")), str(NODE_DIR / "actor_app.js")], tmp / "node.log",
+                       child_env(**sidecar.app_env(), ACTOR_EVENTS_FILE=str(events.path), NODE_ACTOR_ID=actor_id),
+                       cwd=NODE_DIR)
+    procs: list[ChildProcess] = [sidecar, app, scheduler]
     try:
-        await scheduler.ready()
+        await scheduler.wait_ready()
         sidecar.start()
-        await sidecar.ready()
+        await sidecar.wait_ready()
         app.start()
-        fired = await events.wait("reminder", count=2, actor=actor_id, timeout=90, procs=procs)
+        fired = await events.wait("reminder", count=2, actor=actor_id, timeout=90, watch=procs)
         assert all(e["data"] == {"hello": "node", "n": [1, 2]} for e in fired)
         async with httpx.AsyncClient(timeout=10) as client:
             got = await client.get(f"{sidecar.base}/v1.0/actors/NodeActor/{actor_id}/reminders/node-ping")

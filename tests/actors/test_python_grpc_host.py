@@ -15,7 +15,12 @@ import pytest
 from dapr.proto.runtime.v1 import actors_pb2, dapr_pb2_grpc
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
-from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
+from tests.support.daprjobs_processes import SchedulerProcess, SidecarProcess
+from tests.support.processes import ChildProcess
+from tests.support.resources import write_actor_state_store
+from tests.support.waiting import eventually
+
+from .sdk_apps import Events, python_app
 
 pytestmark = pytest.mark.slow
 ACTOR = "StreamActor"
@@ -23,38 +28,39 @@ ACTOR = "StreamActor"
 
 @dataclass
 class Stack:
-    scheduler: Scheduler
-    sidecar: Sidecar
-    app: Proc
+    scheduler: SchedulerProcess
+    sidecar: SidecarProcess
+    app: ChildProcess
     events: Events
 
     @property
-    def procs(self) -> list[Proc]:
+    def procs(self) -> list[ChildProcess]:
         return [self.sidecar, self.app, self.scheduler]
 
 
 @pytest.fixture(scope="module")
 def stack(module_etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("pygrpc")
-    scheduler = Scheduler(tmp, module_etcd.endpoint, f"s{uuid.uuid4().hex[:8]}").start()
-    resources = write_components(tmp / "resources", module_etcd.endpoint, f"state{uuid.uuid4().hex[:8]}")
-    sidecar = Sidecar(tmp, "pygrpc", scheduler.address, resources, app_port=free_port(), app_protocol="grpc")
+    scheduler = SchedulerProcess(tmp, module_etcd.endpoint, f"s{uuid.uuid4().hex[:8]}", lease_ttl_s=3).start()
+    resources = write_actor_state_store(tmp / "resources", module_etcd.endpoint, f"state{uuid.uuid4().hex[:8]}")
+    sidecar = SidecarProcess(tmp, "pygrpc", scheduler.address, resources_path=resources, app_port=free_port(),
+                             app_protocol="grpc")
     events = Events(tmp / "events.jsonl")
     app = python_app(tmp, "py_grpc_actor_host.py", sidecar, events, "pygrpc-app")
     built = Stack(scheduler, sidecar, app, events)
     try:
-        asyncio.run(scheduler.ready())
+        asyncio.run(scheduler.wait_ready())
         sidecar.start()
-        asyncio.run(sidecar.ready())
+        asyncio.run(sidecar.wait_ready())
         app.start()
-        asyncio.run(eventually(lambda: _hosts(sidecar), 60, what="StreamActor hosted", procs=built.procs))
+        asyncio.run(eventually(lambda: _hosts(sidecar), 60, what="StreamActor hosted", watch=built.procs))
         yield built
     finally:
         for proc in (app, sidecar, scheduler):
             proc.stop()
 
 
-async def _hosts(sidecar: Sidecar) -> bool:
+async def _hosts(sidecar: SidecarProcess) -> bool:
     return ACTOR in await sidecar.hosted_types()
 
 
@@ -69,7 +75,7 @@ async def test_reminder_fires_over_the_stream_with_the_same_data(stack: Stack) -
     resp = await call(stack, actor_id, "RegisterReminder", {"name": "ping", "state": "stream-data", "due": 0,
                                                             "period": 1})
     assert resp.status_code == 200, resp.text
-    fired = await stack.events.wait("reminder", count=2, actor=actor_id, name="ping", procs=stack.procs)
+    fired = await stack.events.wait("reminder", count=2, actor=actor_id, name="ping", watch=stack.procs)
     assert [e["state"] for e in fired[:2]] == ["stream-data", "stream-data"]
     # Registered over gRPC: the stored data is the base64 JSON string, as daprd stores json.Marshal(bytes).
     async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.sidecar.grpc_port}") as channel:
@@ -110,7 +116,7 @@ async def test_timer_and_state_over_grpc(stack: Stack) -> None:
     assert got.status_code == 200 and got.json() == {"v": [1, 2]}
     assert (await call(stack, actor_id, "StartTimer", {"name": "tick", "state": {"t": 1}, "period": 1})).status_code \
         == 200
-    fired = await stack.events.wait("timer", actor=actor_id, procs=stack.procs)
+    fired = await stack.events.wait("timer", actor=actor_id, watch=stack.procs)
     assert fired[0]["state"] == {"t": 1}
 
 

@@ -15,7 +15,12 @@ from dapr.actor import ActorId, ActorProxy
 from dapr.conf import settings
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
-from .stack import Events, Proc, Scheduler, Sidecar, eventually, python_app, write_components
+from tests.support.daprjobs_processes import SchedulerProcess, SidecarProcess
+from tests.support.processes import ChildProcess
+from tests.support.resources import write_actor_state_store
+from tests.support.waiting import eventually
+
+from .sdk_apps import Events, python_app
 
 pytestmark = pytest.mark.slow
 ACTOR = "DemoActor"
@@ -23,39 +28,39 @@ ACTOR = "DemoActor"
 
 @dataclass
 class Stack:
-    scheduler: Scheduler
-    sidecar: Sidecar
-    app: Proc
+    scheduler: SchedulerProcess
+    sidecar: SidecarProcess
+    app: ChildProcess
     events: Events
 
     @property
-    def procs(self) -> list[Proc]:
+    def procs(self) -> list[ChildProcess]:
         return [self.sidecar, self.app, self.scheduler]
 
 
 @pytest.fixture(scope="module")
 def stack(module_etcd: EtcdProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("pyhttp")
-    scheduler = Scheduler(tmp, module_etcd.endpoint, f"s{uuid.uuid4().hex[:8]}").start()
-    resources = write_components(tmp / "resources", module_etcd.endpoint, f"state{uuid.uuid4().hex[:8]}")
-    sidecar = Sidecar(tmp, "pyhttp", scheduler.address, resources, app_port=free_port())
+    scheduler = SchedulerProcess(tmp, module_etcd.endpoint, f"s{uuid.uuid4().hex[:8]}", lease_ttl_s=3).start()
+    resources = write_actor_state_store(tmp / "resources", module_etcd.endpoint, f"state{uuid.uuid4().hex[:8]}")
+    sidecar = SidecarProcess(tmp, "pyhttp", scheduler.address, resources_path=resources, app_port=free_port())
     events = Events(tmp / "events.jsonl")
     app = python_app(tmp, "py_http_actor_app.py", sidecar, events, "pyhttp-app",
                      {"ACTOR_IDLE_TIMEOUT_S": "4"})
     built = Stack(scheduler, sidecar, app, events)
     try:
-        asyncio.run(scheduler.ready())
+        asyncio.run(scheduler.wait_ready())
         sidecar.start()
-        asyncio.run(sidecar.ready())
+        asyncio.run(sidecar.wait_ready())
         app.start()
-        asyncio.run(eventually(lambda: _hosts(sidecar), 60, what="DemoActor hosted", procs=built.procs))
+        asyncio.run(eventually(lambda: _hosts(sidecar), 60, what="DemoActor hosted", watch=built.procs))
         yield built
     finally:
         for proc in (app, sidecar, scheduler):
             proc.stop()
 
 
-async def _hosts(sidecar: Sidecar) -> bool:
+async def _hosts(sidecar: SidecarProcess) -> bool:
     return ACTOR in await sidecar.hosted_types()
 
 
@@ -87,7 +92,7 @@ async def test_proxy_invocation_and_state_that_persists(stack: Stack, monkeypatc
         assert json.loads(resp.content) == {"n": 41, "tags": ["x"]}
         missing = await client.get(f"{stack.sidecar.base}/v1.0/actors/{ACTOR}/{actor_id}/state/nothing")
         assert missing.status_code == 204 and missing.content == b""
-    await stack.events.wait("deactivate", actor=actor_id, timeout=30, procs=stack.procs)
+    await stack.events.wait("deactivate", actor=actor_id, timeout=30, watch=stack.procs)
     resp = await call(stack, actor_id, "GetValue")
     assert resp.status_code == 200 and resp.json() == {"n": 41, "tags": ["x"]}
     assert len(stack.events.of("activate", actor=actor_id)) == 2
@@ -106,7 +111,7 @@ async def test_timer_fires_with_its_data_until_stopped(stack: Stack) -> None:
     actor_id = new_id()
     resp = await call(stack, actor_id, "StartTimer", {"name": "tick", "state": {"k": "v"}, "due": 0, "period": 1})
     assert resp.status_code == 200
-    fired = await stack.events.wait("timer", count=2, actor=actor_id, procs=stack.procs)
+    fired = await stack.events.wait("timer", count=2, actor=actor_id, watch=stack.procs)
     assert all(e["state"] == {"k": "v"} for e in fired)
     assert (await call(stack, actor_id, "StopTimer", "tick")).status_code == 200
     await asyncio.sleep(0.5)
@@ -123,7 +128,7 @@ async def test_repeating_iso_reminder_fires_exactly_three_times_with_its_data(st
     spec = {"name": "r3", "body": json.dumps(body)}
     resp = await call(stack, actor_id, "RegisterRawReminder", spec)
     assert resp.status_code == 200, resp.text
-    fired = await stack.events.wait("reminder", count=3, actor=actor_id, name="r3", procs=stack.procs)
+    fired = await stack.events.wait("reminder", count=3, actor=actor_id, name="r3", watch=stack.procs)
     assert [e["state"] for e in fired] == ["payload-r3"] * 3
     await asyncio.sleep(3)
     assert len(stack.events.of("reminder", actor=actor_id, name="r3")) == 3
@@ -137,7 +142,7 @@ async def test_reminder_cancelled_by_the_header(stack: Stack) -> None:
     actor_id = new_id()
     spec = {"name": "cancel-me", "state": "c", "due": 0, "period": 1}
     assert (await call(stack, actor_id, "RegisterReminder", spec)).status_code == 200
-    await stack.events.wait("reminder", count=2, actor=actor_id, name="cancel-me", procs=stack.procs)
+    await stack.events.wait("reminder", count=2, actor=actor_id, name="cancel-me", watch=stack.procs)
     async with httpx.AsyncClient(timeout=10) as client:
         url = f"{stack.sidecar.base}/v1.0/actors/{ACTOR}/{actor_id}/reminders/cancel-me"
         await eventually(lambda: _status_is(client, url, 404), 15, what="cancelled reminder deleted")
@@ -159,7 +164,7 @@ async def test_one_shot_reminder_fires_once_and_is_gone(stack: Stack) -> None:
         if got.status_code == 200:  # it may already have fired
             assert got.json()["dueTime"] == "0h0m1s0ms0\u03bcs"
             assert got.json()["data"] == base64.b64encode(b"only-once").decode()
-    fired = await stack.events.wait("reminder", actor=actor_id, name="once", procs=stack.procs)
+    fired = await stack.events.wait("reminder", actor=actor_id, name="once", watch=stack.procs)
     assert fired[0]["state"] == "only-once"
     await asyncio.sleep(3)
     assert len(stack.events.of("reminder", actor=actor_id, name="once")) == 1

@@ -8,25 +8,29 @@ import httpx
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
-from .stack import Events, Scheduler, Sidecar, eventually, python_app, write_components
+from tests.support.daprjobs_processes import SchedulerProcess, SidecarProcess
+from tests.support.resources import write_actor_state_store
+from tests.support.waiting import eventually
+
+from .sdk_apps import Events, python_app
 
 pytestmark = pytest.mark.slow
 
 
 async def test_reentrant_self_calls(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
-    scheduler = Scheduler(tmp_path, etcd.endpoint, "reentrancy").start()
-    resources = write_components(tmp_path / "resources", etcd.endpoint)
-    sidecar = Sidecar(tmp_path, "reentrant", scheduler.address, resources, app_port=free_port())
+    scheduler = SchedulerProcess(tmp_path, etcd.endpoint, "reentrancy", lease_ttl_s=3).start()
+    resources = write_actor_state_store(tmp_path / "resources", etcd.endpoint)
+    sidecar = SidecarProcess(tmp_path, "reentrant", scheduler.address, resources_path=resources, app_port=free_port())
     events = Events(tmp_path / "events.jsonl")
     app = python_app(tmp_path, "py_http_actor_app.py", sidecar, events, "reentrant-app",
                      {"ACTOR_REENTRANCY": "1", "APP_NAME": "r"})
     procs = [sidecar, app, scheduler]
     try:
-        await scheduler.ready()
+        await scheduler.wait_ready()
         sidecar.start()
-        await sidecar.ready()
+        await sidecar.wait_ready()
         app.start()
-        await eventually(lambda: _hosted(sidecar), 60, what="type hosted", procs=procs)
+        await eventually(lambda: _hosted(sidecar), 60, what="type hosted", watch=procs)
         url = f"{sidecar.base}/v1.0/actors/DemoActor/loop/method/CallSelf"
         async with httpx.AsyncClient(timeout=60) as client:
             ok = await client.post(url, content=b"2")
@@ -43,5 +47,5 @@ async def test_reentrant_self_calls(etcd: EtcdProcess, tmp_path: pathlib.Path) -
             proc.stop()
 
 
-async def _hosted(sidecar: Sidecar) -> bool:
+async def _hosted(sidecar: SidecarProcess) -> bool:
     return "DemoActor" in await sidecar.hosted_types()
