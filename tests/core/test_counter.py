@@ -138,8 +138,10 @@ def test_sub_second_every() -> None:
 
 
 def test_cron_with_no_match_in_five_years_finishes() -> None:
-    j = job(schedule="0 0 0 30 2 *")
-    assert scheduled_tick(j, CounterState()) is None
+    # ScheduleJob now refuses such a schedule; a record stored before that (or by Dapr) still finishes.
+    stored = build_stored_job(stored_pb2.UserJob(schedule="0 0 0 29 2 *"), NOW, 1)
+    stored.job.schedule = "0 0 0 30 2 *"
+    assert scheduled_tick(parse_stored(stored), CounterState()) is None
 
 
 def test_leap_day_schedule() -> None:

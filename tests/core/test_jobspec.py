@@ -246,3 +246,17 @@ def test_parse_stored_due_and_schedule() -> None:
     parsed = parse_stored(build_stored_job(user(schedule="@every 1s", due_time="5s"), NOW, 1))
     assert parsed.due_ns == NOW + 5 * S
     assert parsed.start_ns is None
+
+
+def test_schedule_that_never_fires_is_refused() -> None:
+    """Issue 13 defect 7: February 30th was accepted, then deleted silently; Feb 29th still fires."""
+    assert reason(user(schedule="0 0 0 30 2 *")) == "schedule never fires: 0 0 0 30 2 *"
+    assert build_stored_job(user(schedule="0 0 0 29 2 *"), NOW, 1).job.schedule == "0 0 0 29 2 *"
+
+
+def test_every_below_the_minimum_interval_is_refused() -> None:
+    """Issue 13 defect 7: ``@every 1ns`` flooded the app; the floor is 1 ms unless the scheduler says otherwise."""
+    assert reason(user(schedule="@every 1ns")) == "@every interval is below the minimum of 1ms: @every 1ns"
+    assert build_stored_job(user(schedule="@every 1ms"), NOW, 1).job.schedule == "@every 1ms"
+    stored = build_stored_job(user(schedule="@every 1ns"), NOW, 1, min_interval_ns=1)
+    assert stored.job.schedule == "@every 1ns"

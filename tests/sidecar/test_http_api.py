@@ -186,3 +186,30 @@ async def test_metadata_over_grpc(stack: InProcessStack) -> None:
         resp = await dapr_pb2_grpc.DaprStub(channel).GetMetadata(metadata_pb2.GetMetadataRequest())
     assert resp.id == "http-api" and resp.runtime_version.startswith("daprjobs-")
     assert list(resp.scheduler.connected_addresses) == [stack.replica.address if stack.replica else ""]
+
+
+async def test_deeply_nested_data_is_400_malformed(stack: InProcessStack) -> None:
+    """Issue 13 defect 4: nesting from 50 to 5,000 levels gave a plain-text 500; daprd's 400 JSON now."""
+    depth = 1000
+    raw = b'{"dueTime":"1h","data":' + b"[" * depth + b"]" * depth + b"}"
+    status, text, _ = await call("POST", f"{stack.http_url}/v1.0/jobs/deep", raw=raw)
+    assert status == 400
+    assert json.loads(text)["errorCode"] == "ERR_MALFORMED_REQUEST"
+    assert (await call("GET", f"{stack.http_url}/v1.0/jobs/deep"))[0] == 500  # nothing stored
+
+
+async def test_declared_oversized_body_is_refused_and_connection_closed(stack: InProcessStack) -> None:
+    """Issue 13 defect 5: the 400 came at once but the connection stayed open waiting for the body."""
+    import asyncio
+
+    host, port = stack.http_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /v1.0/jobs/liar HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1073741824\r\n\r\n{")
+    await writer.drain()
+    # Read to EOF: this returns only because the server closes the connection after its answer.
+    answer = await asyncio.wait_for(reader.read(), timeout=20)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["errorCode"] == "ERR_BODY_READ"

@@ -124,3 +124,14 @@ def test_drop_policy_renders_as_empty_object() -> None:
     job = jobs_pb2.Job(name="n", due_time="1s", failure_policy=common_pb2.JobFailurePolicy(
         drop=common_pb2.JobFailurePolicyDrop()))
     assert json.loads(render_job(job))["failurePolicy"] == {"drop": {}}
+
+
+@pytest.mark.parametrize("depth", [50, 150, 5000])
+def test_deeply_nested_data_is_a_client_error(depth: int) -> None:
+    """Issue 13 defect 4: ``Message too deep`` and RecursionError were a 500; they are malformed requests."""
+    body = b'{"dueTime":"1h","data":' + b"[" * depth + b"]" * depth + b"}"
+    if depth <= 90:
+        assert parse_job_http_body(body).data is not None
+        return
+    with pytest.raises(JobJSONError):
+        parse_job_http_body(body)

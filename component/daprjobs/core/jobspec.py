@@ -17,7 +17,7 @@ from typing import Literal
 from dapr.proto.common.v1 import common_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from daprjobs.core.cronspec import Schedule, ScheduleError, parse_schedule
+from daprjobs.core.cronspec import EverySchedule, Schedule, ScheduleError, parse_schedule
 from daprjobs.core.timefmt import NS_PER_SECOND, TimeFormatError, parse_point_in_time
 from daprjobs.proto.stored.v1 import stored_pb2
 
@@ -68,7 +68,26 @@ def duration_to_ns(d: duration_pb2.Duration) -> int:
     return d.seconds * NS_PER_SECOND + d.nanos
 
 
-def build_stored_job(job: stored_pb2.UserJob, now_ns: int, partition_id: int) -> stored_pb2.StoredJob:
+# Deliberate difference from Dapr: an ``@every`` shorter than this is refused (Dapr takes ``@every 1ns`` and
+# floods the app). The scheduler's ``--min-every-interval`` sets it.
+MIN_EVERY_INTERVAL_NS = 1_000_000
+
+
+def _check_schedule(spec: str, now_ns: int, min_interval_ns: int) -> None:
+    try:
+        schedule = parse_schedule(spec)
+    except ScheduleError as exc:
+        raise JobValidationError(str(exc)) from None
+    if isinstance(schedule, EverySchedule) and schedule.delay_ns < min_interval_ns:
+        raise JobValidationError(
+            f"@every interval is below the minimum of {min_interval_ns / 1e6:g}ms: {spec}")
+    if schedule.next(now_ns) is None:
+        # Dapr accepts it and then deletes the job silently; say so at once instead.
+        raise JobValidationError(f"schedule never fires: {spec}")
+
+
+def build_stored_job(job: stored_pb2.UserJob, now_ns: int, partition_id: int,
+                     min_interval_ns: int = MIN_EVERY_INTERVAL_NS) -> stored_pb2.StoredJob:
     """Validate ``job`` as go-etcd-cron does and build the record to store. ``job`` itself is not modified.
 
     Check order: due time or schedule present; no repeats > 1 without a schedule; repeats > 0 when set; no ttl
@@ -87,10 +106,7 @@ def build_stored_job(job: stored_pb2.UserJob, now_ns: int, partition_id: int) ->
     if not has_schedule and job.HasField("ttl"):
         raise JobValidationError("job must have a schedule to have a ttl")
     if has_schedule:
-        try:
-            parse_schedule(job.schedule)
-        except ScheduleError as exc:
-            raise JobValidationError(str(exc)) from None
+        _check_schedule(job.schedule, now_ns, min_interval_ns)
 
     user = stored_pb2.UserJob()
     user.CopyFrom(job)

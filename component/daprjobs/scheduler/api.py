@@ -18,7 +18,7 @@ import grpc
 from daprjobs.core import names
 from daprjobs.core.clock import Clock
 from daprjobs.core.jobfields import copy_job_fields
-from daprjobs.core.jobspec import JobValidationError, build_stored_job
+from daprjobs.core.jobspec import MIN_EVERY_INTERVAL_NS, JobValidationError, build_stored_job
 from daprjobs.etcd.api import Store, op_delete, prefix_end
 from daprjobs.etcd.keyspace import Keyspace
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
@@ -36,7 +36,7 @@ MISSING_IDENTITY = "missing namespace or appID in request"
 class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
     def __init__(self, store: Store, keys: Keyspace, clock: Clock, dispatcher: TriggerDispatcher,
                  metrics: SchedulerMetrics, hosts: HostList, ready: asyncio.Event, max_job_bytes: int,
-                 writer: JobWriter) -> None:
+                 writer: JobWriter, *, min_every_interval_ns: int = MIN_EVERY_INTERVAL_NS) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
@@ -46,6 +46,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         self._ready = ready
         self._max_job_bytes = max_job_bytes
         self._writer = writer
+        self._min_every_interval_ns = min_every_interval_ns
 
     # --- unary ---------------------------------------------------------------------------------------------
 
@@ -63,7 +64,8 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         copy_job_fields(request.job, user_job, dst_data="payload")
         user_job.metadata.Pack(meta)
         try:
-            stored = build_stored_job(user_job, self._clock.now_ns(), random.getrandbits(64))
+            stored = build_stored_job(user_job, self._clock.now_ns(), random.getrandbits(64),
+                                      self._min_every_interval_ns)
         except JobValidationError as exc:
             self._metrics.jobs_created_failed.inc()
             log.info("job refused job=%s reason=%s", full, exc)

@@ -7,7 +7,9 @@ import asyncio
 import logging
 import pathlib
 import signal
+import sys
 
+from daprjobs.core.timefmt import parse_go_duration
 from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
 
@@ -34,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="membership lease in seconds: a killed replica's jobs move within this time")
     parser.add_argument("--healthz-port", type=int, default=None, help="HTTP /healthz (ready once joined)")
     parser.add_argument("--metrics-port", type=int, default=None, help="HTTP /metrics (Prometheus)")
+    parser.add_argument("--min-every-interval", default="1ms",
+                        help="shortest @every interval accepted (Go duration; default 1ms; Dapr has none)")
     parser.add_argument("--max-inflight", type=int, default=10_000, help="triggers in flight at once per replica")
 
 
@@ -46,10 +50,26 @@ def config_from_args(args: argparse.Namespace, etcd_endpoint: str | None = None)
         key_prefix=args.etcd_key_prefix, lease_ttl_s=args.lease_ttl, healthz_port=args.healthz_port,
         metrics_port=args.metrics_port, broadcast_address=args.override_broadcast_host_port,
         etcd_max_txn_ops=max_txn_ops, max_inflight=args.max_inflight,
+        min_every_interval_ns=min_every_interval_ns(args.min_every_interval),
     )
 
 
+def min_every_interval_ns(text: str) -> int:
+    try:
+        value = parse_go_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"--min-every-interval: {exc}") from None
+    if value <= 0:
+        raise ValueError(f"--min-every-interval must be positive, got {text!r}")
+    return value
+
+
 def main(args: argparse.Namespace) -> int:
+    try:
+        min_every_interval_ns(args.min_every_interval)
+    except ValueError as exc:
+        print(f"daprjobs scheduler: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(_serve(args))
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from daprjobs.core.clock import Clock, SystemClock
+from daprjobs.core.jobspec import MIN_EVERY_INTERVAL_NS
 from daprjobs.etcd.api import Store
 from daprjobs.etcd.keyspace import Keyspace
 from daprjobs.etcd.store import EtcdStore
@@ -47,6 +48,7 @@ class SchedulerConfig:
     etcd_max_txn_ops: int = 128
     max_job_bytes: int = 4 * 1024 * 1024 + 64 * 1024
     max_inflight: int = 10_000
+    min_every_interval_ns: int = MIN_EVERY_INTERVAL_NS
 
 
 class SchedulerReplica:
@@ -90,7 +92,8 @@ class SchedulerReplica:
         self.engine, self.informer = engine, informer
         self.coordinator = OwnershipCoordinator(self.membership, self.engine, self.metrics)
         service = SchedulerService(self.store, self.keys, self.clock, self.dispatcher, self.metrics,
-                                   self.coordinator.hosts, self.ready, cfg.max_job_bytes, self.job_writer)
+                                   self.coordinator.hosts, self.ready, cfg.max_job_bytes, self.job_writer,
+                                   min_every_interval_ns=cfg.min_every_interval_ns)
         scheduler_pb2_grpc.add_SchedulerServicer_to_server(service, server)
         self._tasks.append(asyncio.create_task(self.job_writer.run(), name="job-writer"))
         await server.start()

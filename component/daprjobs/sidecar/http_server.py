@@ -15,7 +15,7 @@ import grpc
 from aiohttp import web
 
 from daprjobs.sidecar.block import Middleware
-from daprjobs.sidecar.errors import LegacyApiError
+from daprjobs.sidecar.errors import LegacyApiError, body_read_error
 from daprjobs.sidecar.http_body import error_response
 from daprjobs.sidecar.metrics import SidecarMetrics
 
@@ -57,6 +57,26 @@ def metrics_middleware(metrics: SidecarMetrics) -> Any:
     return count
 
 
+def body_size_middleware(max_body_size: int) -> Any:
+    """Refuse a declared body over ``--max-body-size`` before any handler, and close that connection at once.
+
+    Without the close, the server would wait for a body it will never read (a client that declared 1 GiB
+    holds the connection); daprd answers the same 400 ``ERR_BODY_READ``.
+    """
+
+    @web.middleware
+    async def refuse_oversized(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > max_body_size:
+            log.info("refused request body over the limit path=%s declared=%d limit=%d", request.path,
+                     request.content_length, max_body_size)
+            response = error_response(body_read_error("stream too large"))
+            response.force_close()
+            return response
+        return await handler(request)
+
+    return refuse_oversized
+
+
 async def route_not_served(request: web.Request) -> web.Response:
     err = LegacyApiError(
         ROUTE_NOT_FOUND,
@@ -80,6 +100,7 @@ def build_http_app(
         middlewares.append(metrics_middleware(metrics))
     if api_token:
         middlewares.append(api_token_middleware(api_token))
+    middlewares.append(body_size_middleware(max_body_size))
     middlewares.extend(web.middleware(m) for m in block_middlewares)
     # Bodies of routes that do not bound them themselves are bounded by aiohttp at --max-body-size.
     app = web.Application(middlewares=middlewares, client_max_size=max_body_size)

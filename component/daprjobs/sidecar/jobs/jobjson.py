@@ -99,6 +99,14 @@ def _uint32(obj: dict[str, Any], name: str) -> int | None:
     return int(number)
 
 
+def _parse_data(value: Any) -> struct_pb2.Value:
+    # protobuf refuses messages nested over 100 levels ("Message too deep"): a client error, not a crash.
+    try:
+        return json_format.ParseDict(value, struct_pb2.Value())
+    except (json_format.ParseError, RecursionError) as exc:
+        raise JobJSONError(f"invalid data: {str(exc) or 'nested too deeply'}") from None
+
+
 def parse_job_http_body(body: bytes) -> JobHTTPRequest:
     """Parse a job POST body; an empty body is ``{}`` (daprd parses only non-empty bodies)."""
     if not body:
@@ -107,6 +115,8 @@ def parse_job_http_body(body: bytes) -> JobHTTPRequest:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise JobJSONError(f"syntax error: {exc}") from exc
+    except RecursionError:
+        raise JobJSONError("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise JobJSONError(f"unexpected token {json.dumps(obj)[:40]}, expected a JSON object")
     req = JobHTTPRequest(
@@ -123,7 +133,7 @@ def parse_job_http_body(body: bytes) -> JobHTTPRequest:
         req.overwrite = overwrite
     if "data" in obj:
         # JSON null is a Value too (null_value), so a present "data" is always stored.
-        req.data = json_format.ParseDict(obj["data"], struct_pb2.Value())
+        req.data = _parse_data(obj["data"])
     policy = _field(obj, "failurePolicy", "failure_policy")
     if policy is not None:
         try:
