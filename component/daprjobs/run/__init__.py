@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="peer port of the embedded etcd (default: a free port)")
     parser.add_argument("--scheduler-port", type=int, default=0,
                         help="port of the embedded scheduler (default: a free port)")
+    parser.add_argument("--redis-port", type=int, default=0,
+                        help="port of the embedded redis-server behind the default `pubsub` component "
+                             "(default: a free port; started only for apps without --resources-path)")
     parser.epilog = ("Start your app with it: daprjobs run --app-id myapp --app-port 6002 -- python app.py; "
                      "several apps: daprjobs run -f dapr.yaml")
 
@@ -55,7 +58,8 @@ def app_command(args: argparse.Namespace) -> list[str]:
 
 
 def with_control_plane(config: SidecarConfig, plane: ControlPlane) -> SidecarConfig:
-    resources = config.resources if config.resources_path is not None else default_components(plane.etcd_endpoints)
+    resources = (config.resources if config.resources_path is not None
+                 else default_components(plane.etcd_endpoints, plane.redis_address))
     return dataclasses.replace(config, scheduler_host_addresses=list(plane.scheduler_addresses),
                                etcd_endpoints=list(plane.etcd_endpoints), resources=resources)
 
@@ -92,7 +96,7 @@ async def _supervise(runs: list[AppRun], stop: asyncio.Event) -> int:
 async def _run(args: argparse.Namespace, configs: list[tuple[SidecarConfig, AppRun]]) -> int:
     stop = asyncio.Event()
     sidecar_options.install_stop_signals(stop)
-    plane = ControlPlane(args)
+    plane = ControlPlane(args, broker=any(config.resources_path is None for config, _ in configs))
     runs: list[AppRun] = []
     try:
         await plane.start()

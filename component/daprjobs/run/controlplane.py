@@ -23,15 +23,18 @@ def say(message: str) -> None:
     print(f"== daprjobs run: {message}", flush=True)
 
 
-def default_components(etcd_endpoints: list[str]) -> list[ComponentResource]:
-    """``dapr init``'s components on daprjobs' own storage: ``statestore`` (the actor state store) on the etcd.
-
-    The pub/sub block adds its default ``pubsub`` here once it has an embedded broker.
-    """
+def default_components(etcd_endpoints: list[str], redis_address: str | None = None) -> list[ComponentResource]:
+    """``dapr init``'s components on daprjobs' own storage: ``statestore`` (the actor state store) on the etcd,
+    and ``pubsub`` (``pubsub.redis``) on the embedded redis-server when there is one."""
     hosts = ",".join(f"{u.hostname}:{u.port}" for u in (urlparse(e if "://" in e else f"http://{e}")
                                                          for e in etcd_endpoints))
-    return [ComponentResource(name="statestore", type="state.etcd", version="v2",
-                              metadata={"actorStateStore": "true", "endpoints": hosts}, source=DEFAULTS_SOURCE)]
+    components = [ComponentResource(name="statestore", type="state.etcd", version="v2",
+                                    metadata={"actorStateStore": "true", "endpoints": hosts}, source=DEFAULTS_SOURCE)]
+    if redis_address:
+        components.append(ComponentResource(name="pubsub", type="pubsub.redis", version="v1",
+                                            metadata={"redisHost": redis_address, "redisPassword": ""},
+                                            source=DEFAULTS_SOURCE))
+    return components
 
 
 def replica_id() -> str:
@@ -40,8 +43,12 @@ def replica_id() -> str:
 
 
 class ControlPlane:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, broker: bool = False) -> None:
         self._args = args
+        # An embedded redis-server for the default `pubsub` component (apps without --resources-path).
+        self._broker = broker
+        self.redis_address: str | None = None
+        self._redis: object | None = None
         self.etcd_endpoints: list[str] = []
         self.scheduler_addresses: list[str] = []
         self._etcd: object | None = None
@@ -65,6 +72,8 @@ class ControlPlane:
             say(f"etcd listening on {etcd.endpoint} (peer port {etcd.peer_port}, data in {data_dir}, "
                 f"log in {data_dir.parent / 'etcd.log'})")
         self.etcd_endpoints = endpoints
+        if self._broker:
+            await self._start_redis()
         given = [a.strip() for a in (args.scheduler_host_address or "").split(",") if a.strip()]
         if given:
             self.scheduler_addresses = given
@@ -79,15 +88,32 @@ class ControlPlane:
         self.scheduler_addresses = [replica.address]
         say(f"scheduler listening on {replica.address} (replica {replica.config.replica_id})")
 
+    async def _start_redis(self) -> None:
+        import asyncio
+
+        from daprjobs.components.pubsub.redisserver import RedisServerProcess
+
+        data_dir = pathlib.Path(self._args.etcd_data_dir).parent / "redis"
+        redis = RedisServerProcess(data_dir=data_dir, port=self._args.redis_port,
+                                   log_path=data_dir.parent / "redis.log")
+        self._redis = redis
+        await asyncio.to_thread(redis.start)
+        self.redis_address = redis.address
+        say(f"redis listening on {redis.address} (append-only file in {data_dir}; the `pubsub` component)")
+
     async def stop(self) -> None:
         import asyncio
 
+        from daprjobs.components.pubsub.redisserver import RedisServerProcess
         from daprjobs.etcd.embedded import EtcdProcess
         from daprjobs.scheduler.server import SchedulerReplica
 
         if isinstance(self._replica, SchedulerReplica):
             await self._replica.stop()
         self._replica = None
+        if isinstance(self._redis, RedisServerProcess):
+            await asyncio.to_thread(self._redis.stop)
+        self._redis = None
         if isinstance(self._etcd, EtcdProcess):
             await asyncio.to_thread(self._etcd.stop)
         self._etcd = None
