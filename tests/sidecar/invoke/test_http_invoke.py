@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -119,7 +120,16 @@ async def test_errors_have_daprd_codes(pair: tuple[Sidecar, Sidecar, str], echo_
     assert status == 500 and "invalid method" in json.loads(raw)["message"]
     calls_before = len(echo_app.calls)
     oversized = b"x" * (4 * 1024 * 1024 + 1)
+    # A declared length over --max-body-size is refused by the sidecar before any route (ERR_BODY_READ) ...
     status, _, raw = await call(caller, "POST", f"/v1.0/invoke/{target_id}/method/big", data=oversized)
+    assert status == 400 and json.loads(raw)["errorCode"] == "ERR_BODY_READ"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"x" * (1024 * 1024)
+
+    # ... a chunked body that grows past it fails the invocation, as daprd's limited reader does.
+    status, _, raw = await call(caller, "POST", f"/v1.0/invoke/{target_id}/method/big", data=chunks())
     assert status == 500
     assert json.loads(raw)["message"] == f"failed to invoke, id: {target_id}, err: stream too large"
     assert len(echo_app.calls) == calls_before

@@ -1,5 +1,6 @@
 """``InvokeBlock``: service invocation (HTTP ``/v1.0/invoke``, the ``dapr-app-id`` header form, gRPC
-``InvokeService``), the target side of the sidecar-to-sidecar hop, and this sidecar's entry in name resolution."""
+``InvokeService``, gRPC proxying), the target side of the sidecar-to-sidecar hop, and this sidecar's entry in name
+resolution."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from daprjobs.sidecar.invoke.hop import HOP_PATH, HopClient
 from daprjobs.sidecar.invoke.http_api import InvokeHttpApi
 from daprjobs.sidecar.invoke.invoker import Invoker
 from daprjobs.sidecar.invoke.nameresolution import DEFAULT_LEASE_TTL_S, AppRegistry
+from daprjobs.sidecar.invoke.proxy import GrpcProxy
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,14 @@ class InvokeBlock(BlockBase):
                                registry=None)
         self._http = InvokeHttpApi(self.invoker, self._local, cfg.max_body_size)
         self._grpc = InvokeGrpcApi(self.invoker)
+        app_address = f"{cfg.app_host}:{cfg.app_port}" if cfg.app_port and cfg.app_protocol == "grpc" else None
+        self._proxy = GrpcProxy(self.invoker, app_address, cfg.app_api_token, cfg.api_token, cfg.max_body_size)
 
     def grpc_methods(self) -> Mapping[str, grpc.RpcMethodHandler]:
         return {"InvokeService": dapr_unary("InvokeService", self._grpc.invoke_service)}
+
+    def grpc_fallbacks(self) -> Sequence[grpc.GenericRpcHandler]:
+        return (self._proxy,)
 
     def http_routes(self) -> Sequence[web.AbstractRouteDef]:
         return (
@@ -56,11 +63,11 @@ class InvokeBlock(BlockBase):
     def http_middlewares(self) -> Sequence[Middleware]:
         return (self._http.header_routing_middleware(),)
 
-    def _own_address(self) -> str:
+    def _own_address(self, port: int) -> str:
         address = self._services.address
         # Other sidecars must be able to dial it: a wildcard listen address is reached on loopback.
         host = address.listen_host if address.listen_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        return f"{host}:{address.http_port}"
+        return f"{host}:{port}"
 
     async def start(self) -> None:
         endpoints = self._services.etcd_endpoints
@@ -70,7 +77,9 @@ class InvokeBlock(BlockBase):
             return
         cfg = self._services.config
         self._store = EtcdStore(endpoints)
-        registry = AppRegistry(self._store, cfg.namespace, cfg.app_id, self._own_address(), self._lease_ttl_s)
+        address = self._services.address
+        registry = AppRegistry(self._store, cfg.namespace, cfg.app_id, self._own_address(address.http_port),
+                               self._lease_ttl_s, grpc_address=self._own_address(address.grpc_port))
         await registry.start()
         self.invoker.registry = registry
 
@@ -82,3 +91,4 @@ class InvokeBlock(BlockBase):
             await self._store.close()
             self._store = None
         await self._local.close()
+        await self._proxy.close()

@@ -40,9 +40,13 @@ class AddressTable:
     # (namespace, app id, address) → (registration revision when suspected, monotonic deadline)
     suspects: dict[tuple[str, str, str], tuple[int, float]] = field(default_factory=dict)
     cursors: dict[AppKey, int] = field(default_factory=dict)
+    # sidecar (HTTP) address → its gRPC API address, for gRPC proxying
+    grpc_addresses: dict[str, str] = field(default_factory=dict)
 
-    def put(self, app: AppKey, address: str, revision: int) -> None:
+    def put(self, app: AppKey, address: str, revision: int, grpc_address: str = "") -> None:
         self.addresses.setdefault(app, {})[address] = revision
+        if grpc_address:
+            self.grpc_addresses[address] = grpc_address
 
     def delete(self, app: AppKey, address: str) -> None:
         by_address = self.addresses.get(app)
@@ -88,6 +92,16 @@ class AddressTable:
         return candidates[cursor % len(candidates)]
 
 
+def grpc_address_of(value: bytes) -> str:
+    """The ``grpcAddress`` of a registration value ("" when absent or unreadable)."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return ""
+    address = parsed.get("grpcAddress") if isinstance(parsed, dict) else None
+    return address if isinstance(address, str) else ""
+
+
 def parse_key(root: str, key: bytes) -> tuple[AppKey, str] | None:
     """``<root>/<namespace>/<app id>/<address>`` → ((namespace, app id), address)."""
     text = key.decode("utf-8", errors="replace")
@@ -113,11 +127,13 @@ class AppRegistry:
         lease_ttl_s: int = DEFAULT_LEASE_TTL_S,
         root: str = DEFAULT_ROOT,
         monotonic: Callable[[], float] = time.monotonic,
+        grpc_address: str = "",
     ) -> None:
         self._store = store
         self.namespace = namespace
         self.app_id = app_id
         self.address = address
+        self.grpc_address = grpc_address
         self._lease_ttl_s = max(1, lease_ttl_s)
         self._root = root.rstrip("/")
         self._monotonic = monotonic
@@ -161,9 +177,10 @@ class AppRegistry:
         async with self._lock:
             if not self._lease_id:
                 self._lease_id = await self._store.grant_lease(self._lease_ttl_s)
-            value = json.dumps({"address": self.address, "appId": self.app_id, "namespace": self.namespace})
+            value = json.dumps({"address": self.address, "grpcAddress": self.grpc_address, "appId": self.app_id,
+                                "namespace": self.namespace})
             _, resp = await self._store.txn([], [op_put(self._key(), value.encode(), self._lease_id)])
-            self._table.put((self.namespace, self.app_id), self.address, int(resp.header.revision))
+            self._table.put((self.namespace, self.app_id), self.address, int(resp.header.revision), self.grpc_address)
 
     async def wait_synced(self, timeout: float) -> bool:
         try:
@@ -180,6 +197,10 @@ class AppRegistry:
 
     def live(self, namespace: str, app_id: str) -> list[str]:
         return self._table.live((namespace, app_id), self._monotonic())
+
+    def grpc_address_for(self, address: str) -> str:
+        """The gRPC API address of the sidecar at (HTTP) ``address``; "" if it did not register one."""
+        return self._table.grpc_addresses.get(address, "")
 
     def suspect(self, namespace: str, app_id: str, address: str) -> None:
         """Skip ``address`` for one lease TTL (it refused a call), unless it registers again."""
@@ -198,7 +219,7 @@ class AppRegistry:
                     for kv in kvs:
                         parsed = parse_key(self._root, kv.key)
                         if parsed is not None:
-                            table.put(parsed[0], parsed[1], kv.mod_revision)
+                            table.put(parsed[0], parsed[1], kv.mod_revision, grpc_address_of(kv.value))
                 self._table = table
                 self._synced.set()
                 async for _, events in self._store.watch_prefix(prefix, revision + 1, prev_kv=False):
@@ -207,7 +228,8 @@ class AppRegistry:
                         if parsed is None:
                             continue
                         if event.is_put:
-                            self._table.put(parsed[0], parsed[1], event.kv.mod_revision)
+                            grpc_address = grpc_address_of(event.kv.value)
+                            self._table.put(parsed[0], parsed[1], event.kv.mod_revision, grpc_address)
                         else:
                             self._table.delete(parsed[0], parsed[1])
             except asyncio.CancelledError:
