@@ -9,7 +9,7 @@ The sidecar sees one object, ``block.ActorsBlock``. Below it, by layer:
   ``app_registration``; where an actor runs: ``routing`` over ``placement``;
 - the actors this sidecar runs: ``host`` (turns: ``turns``, timers: ``timers``); calls into the app:
   ``actor_app_channel`` (HTTP), ``stream_host`` (gRPC stream); to other sidecars: ``forwarding``;
-- state: ``state_store`` (the interface), ``etcd_state_store`` (its etcd implementation), ``stateops``;
+- state: ``state_store`` (the interface; ``components/state/actor_state`` implements it on any store), ``stateops``;
 - wire formats and checks, no I/O: ``reminders``, ``appconfig``, ``methods``, ``actor_names``, ``rawjson``,
   ``actor_errors``.
 """

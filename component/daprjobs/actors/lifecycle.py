@@ -18,7 +18,6 @@ from typing import Any
 
 from daprjobs.actors.actor_app_channel import HttpActorChannel
 from daprjobs.actors.app_registration import ActorStreamHosting, register_http_app
-from daprjobs.actors.etcd_state_store import open_etcd_state_store
 from daprjobs.actors.forwarding import PeerClient
 from daprjobs.actors.host import LocalActors
 from daprjobs.actors.hosted_types import HostedActorTypes
@@ -30,6 +29,7 @@ from daprjobs.actors.reminder_ops import ActorReminderOps
 from daprjobs.actors.routing import ActorRouter
 from daprjobs.actors.state_access import ActorStateAccess
 from daprjobs.actors.timer_ops import ActorTimerOps
+from daprjobs.components.state.actor_state import open_actor_state_store
 from daprjobs.core.clock import Clock, SystemClock
 from daprjobs.etcd.store import EtcdStore
 from daprjobs.sidecar.block import SidecarServices
@@ -78,10 +78,10 @@ class ActorRuntime:
         endpoints = list(self._services.etcd_endpoints)
         component = config.actor_state_store
         if component is not None:
-            self.state.store = open_etcd_state_store(component, self.app_id, endpoints)
+            self.state.store = open_actor_state_store(component, self.app_id, endpoints)
         else:
             log.warning(
-                "no actor state store (a state.etcd component with actorStateStore: \"true\"): "
+                "no actor state store (a state.etcd or state.redis component with actorStateStore: \"true\"): "
                 "this sidecar hosts no actors"
             )
         if endpoints and self.state.available:

@@ -1,8 +1,8 @@
 """``ActorStateStore``: what the actor runtime needs from the store that keeps actor state.
 
 The one interface between the actors and their state: the runtime reads a key and applies a transaction for
-one actor, nothing else. ``etcd_state_store.EtcdActorStateStore`` implements it today; another store (a shared
-state-store component) only has to offer these three calls.
+one actor, nothing else. ``components/state/actor_state.StateStoreActorState`` implements it on any state store
+component marked ``actorStateStore: "true"`` (``state.etcd``, ``state.redis``).
 """
 
 from __future__ import annotations
