@@ -35,7 +35,7 @@ import yaml
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_COMPONENT_TYPES = ("state.etcd", "state.redis", "pubsub.redis", "secretstores.local.env")
+SUPPORTED_COMPONENT_TYPES = ("state.etcd", "state.redis", "state.in-memory", "pubsub.redis", "secretstores.local.env")
 SUPPORTED_KINDS = ("Component",)
 # Read by a building block from the same files (pub/sub parses Subscriptions), or not used by daprjobs.
 PASSED_OVER_KINDS = ("Subscription", "Resiliency", "Configuration", "HTTPEndpoint")
