@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
-# command -> (module with add_arguments/main, help)
-COMMANDS = {
-    "run": ("daprjobs.run", "embedded etcd + scheduler + sidecar (+ your app after --), like `dapr run`"),
-    "scheduler": ("daprjobs.scheduler.options", "one scheduler replica (the control plane)"),
-    "sidecar": ("daprjobs.sidecar.options", "the Dapr runtime API for one app (the sidecar)"),
+from daprjobs import run
+from daprjobs.scheduler import options as scheduler_options
+from daprjobs.sidecar import options as sidecar_options
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    main: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("embedded etcd + scheduler + sidecar (+ your app after --), like `dapr run`",
+                   run.add_arguments, run.main),
+    "scheduler": Command("one scheduler replica (the control plane)",
+                         scheduler_options.add_arguments, scheduler_options.main),
+    "sidecar": Command("the Dapr runtime API for one app (the sidecar)",
+                       sidecar_options.add_arguments, sidecar_options.main),
 }
 
 
@@ -43,30 +58,21 @@ def configure_logging(level: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="daprjobs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+    for name, command in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=command.help, description=command.help)
         sub_parser.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "warning", "error"])
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            sub_parser.set_defaults(_unavailable=str(exc))
-            continue
-        module.add_arguments(sub_parser)
-        sub_parser.set_defaults(_module=module_name)
+        command.add_arguments(sub_parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if getattr(args, "_unavailable", None):
-        parser.error(f"command {args.command!r} is unavailable: {args._unavailable}")
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
     configure_logging("warning" if args.log_level == "warn" else args.log_level)
-    module = importlib.import_module(args._module)
-    return int(module.main(args) or 0)
+    return int(COMMANDS[args.command].main(args) or 0)
 
 
 if __name__ == "__main__":
