@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from bench.processes import ManagedProcess, ProcessSupervisor
+from tests.support.processes import ChildProcess, ProcessSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def profiled(sup: ProcessSupervisor, targets: dict[str, int], out_dir: pathlib.P
         yield
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    spies: dict[str, tuple[ManagedProcess, pathlib.Path]] = {}
+    spies: dict[str, tuple[ChildProcess, pathlib.Path]] = {}
     for name, pid in targets.items():
         out = out_dir / f"{name}.txt"
         argv = [binary, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--nonblocking",

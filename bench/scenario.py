@@ -1,4 +1,4 @@
-"""What a scenario gets to work with, and the registry ``python -m bench`` runs from.
+"""What a scenario gets to work with (``bench/__main__.py`` lists the scenarios).
 
 A scenario is a function ``run(ctx: ScenarioContext) -> None`` that starts what it needs under ``ctx.sup`` (stopped
 when it returns or fails), and fills ``ctx.result`` with figures, each beside a ceiling measured in the same run.
@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.processes import PortAllocator, ProcessSupervisor
+from bench.deployment import BenchDeployment
 from bench.procstat import UsageSampler, cpu_seconds
 from bench.profiling import profiled
 from bench.report import ScenarioResult
-from bench.stack import Stack
+from tests.support.processes import PortAllocator, ProcessSupervisor
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,17 @@ class ScenarioContext:
     def seconds(self, full: float, quick: float) -> float:
         return quick if self.opts.quick else full
 
-    def stack(self, label: str = "") -> Stack:
-        return Stack(self.sup, self.ports, self.workdir, label=label)
+    def stack(self, label: str = "") -> BenchDeployment:
+        return BenchDeployment(self.sup, self.ports, self.workdir, label=label)
 
-    def watch_usage(self, stack: Stack) -> None:
+    def watch_usage(self, stack: BenchDeployment) -> None:
         """Sample CPU and RSS of every product process in ``stack`` from now on."""
         for proc in stack.watched():
             if not proc.name.startswith("loadgen"):
                 self.sampler.watch(proc.name, proc.pid)
 
     @contextmanager
-    def profile(self, phase: str, stack: Stack) -> Iterator[dict[str, float]]:
+    def profile(self, phase: str, stack: BenchDeployment) -> Iterator[dict[str, float]]:
         """Measure a phase: CPU seconds each product process spent in it (always; yielded, and kept in
         ``details["cpu"][phase]``), and with ``--profile`` a py-spy profile of the schedulers, sidecars and apps."""
         procs = {p.name: p.pid for p in stack.watched() if not p.name.startswith(("loadgen", "py-spy"))}
@@ -84,19 +84,3 @@ class ScenarioContext:
 
 
 ScenarioFn = Callable[[ScenarioContext], None]
-
-
-def registry() -> dict[str, ScenarioFn]:
-    """Scenario name -> function, in the order ``make bench`` runs them (imported lazily: each is self-contained)."""
-    from bench.scenarios import lateness, peer, recurring, register, reminders, replicas, scale, trigger
-
-    return {
-        "register": register.run,
-        "trigger": trigger.run,
-        "lateness": lateness.run,
-        "recurring": recurring.run,
-        "scale": scale.run,
-        "replicas": replicas.run,
-        "reminders": reminders.run,
-        "peer": peer.run,
-    }

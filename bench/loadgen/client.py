@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from bench.processes import ManagedProcess, ProcessSupervisor, child_env
+from tests.support.processes import ChildProcess, ProcessSupervisor, child_env
 
 RESULT_MARK = "LOADGEN-RESULT "
 _seq = itertools.count()
@@ -18,13 +18,13 @@ class LoadgenFailed(RuntimeError):
     pass
 
 
-def start_loadgen(sup: ProcessSupervisor, kind: str, args: dict[str, Any]) -> ManagedProcess:
+def start_loadgen(sup: ProcessSupervisor, kind: str, args: dict[str, Any]) -> ChildProcess:
     """Start a client without waiting for it (e.g. a feed running while the harness watches something else)."""
     argv = [sys.executable, "-m", "bench.loadgen", kind, json.dumps(args)]
     return sup.start(f"loadgen-{kind}-{next(_seq)}", argv, env=child_env())
 
 
-def finish_loadgen(proc: ManagedProcess, timeout: float = 900.0) -> dict[str, Any]:
+def finish_loadgen(proc: ChildProcess, timeout: float = 900.0) -> dict[str, Any]:
     """Wait for a client started by ``start_loadgen`` and return its result."""
     try:
         code = proc.wait(timeout)

@@ -13,12 +13,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench.app_probe import DeliveryProbe
 from bench.deliveries import DeliveryReport, analyse
+from bench.deployment import NAMESPACE, BenchDeployment
 from bench.etcd_direct import EtcdDirect
 from bench.loadgen.client import run_loadgen
 from bench.scenario import ScenarioContext
-from bench.stack import KEY_PREFIX, NAMESPACE, AppHandle, SidecarHandle, Stack
 from bench.stored import app_job_name
+from tests.support.daprjobs_processes import SidecarProcess
+from tests.support.deployment import KEY_PREFIX, AppHandle
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def count_jobs(endpoint: str, prefix: bytes) -> int:
     return asyncio.run(go())
 
 
-def sdk_register(ctx: ScenarioContext, sidecar: SidecarHandle, prefix: str, count: int, due_start_ns: int,
+def sdk_register(ctx: ScenarioContext, sidecar: SidecarProcess, prefix: str, count: int, due_start_ns: int,
                  spacing_ns: int = 0, period_ns: int = 0, schedule: str | None = None,
                  repeats: int | None = None, threads: int = REGISTER_THREADS) -> dict[str, Any]:
     args: dict[str, Any] = {"grpc_port": sidecar.grpc_port, "http_port": sidecar.http_port, "threads": threads,
@@ -60,7 +63,7 @@ def sdk_register(ctx: ScenarioContext, sidecar: SidecarHandle, prefix: str, coun
     return result
 
 
-def calibrated_due(ctx: ScenarioContext, sidecar: SidecarHandle, count: int, margin: float = 1.25,
+def calibrated_due(ctx: ScenarioContext, sidecar: SidecarProcess, count: int, margin: float = 1.25,
                    extra_s: float = 3.0) -> tuple[int, float]:
     """A due instant by which ``count`` jobs will surely be scheduled; returns (due ns, measured jobs/s).
 
@@ -84,7 +87,7 @@ class Arrival:
     timed_out: bool
 
 
-def wait_for_deliveries(stack: Stack, app: AppHandle, expected: int, prefix: bytes | None,
+def wait_for_deliveries(stack: BenchDeployment, app: AppHandle[DeliveryProbe], expected: int, prefix: bytes | None,
                         timeout_s: float, stall_s: float = 60.0, first_due_ns: int = 0) -> Arrival:
     """Poll the app (and etcd, for one-shot jobs, which are deleted once acked) until all ``expected`` deliveries
     arrived; gives up ``timeout_s`` after the first due instant, or when nothing moved for ``stall_s`` after it."""
@@ -117,7 +120,8 @@ def wait_for_deliveries(stack: Stack, app: AppHandle, expected: int, prefix: byt
         time.sleep(POLL_S)
 
 
-def read_report(ctx: ScenarioContext, app: AppHandle, expected_per_name: int = 1, tag: str = "") -> DeliveryReport:
+def read_report(ctx: ScenarioContext, app: AppHandle[DeliveryProbe], expected_per_name: int = 1,
+                tag: str = "") -> DeliveryReport:
     assert app.probe is not None
     records = app.probe.dump(ctx.workdir / f"deliveries{tag}.tsv")
     return analyse(records, expected_per_name)

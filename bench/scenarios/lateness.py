@@ -55,7 +55,7 @@ def run(ctx: ScenarioContext) -> None:
                               "duplicates": report.duplicates, "timed_out": arrival.timed_out})
 
     # Floor: same app, same plan, sent by a plain timer loop with the scheduler and sidecar stopped.
-    for proc in (sidecar.proc, *[s.proc for s in stack.schedulers]):
+    for proc in (sidecar, *stack.schedulers):
         proc.stop()
     assert app.probe is not None
     app.probe.reset()

@@ -94,7 +94,7 @@ def run(ctx: ScenarioContext) -> None:
     e2e = summarise(read_report(ctx, app, expected_per_name=repeats), due_ns, spacing, count, repeats)
     ctx.detail("end_to_end", {**e2e.as_dict(), "register": reg, "timed_out": arrival.timed_out})
 
-    for proc in (sidecar.proc, *[s.proc for s in stack.schedulers]):
+    for proc in (sidecar, *stack.schedulers):
         proc.stop()
     assert app.probe is not None
     app.probe.reset()

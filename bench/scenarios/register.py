@@ -12,18 +12,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from bench.deployment import BenchDeployment
 from bench.loadgen.client import run_loadgen
-from bench.processes import child_env, tcp_open, wait_until
 from bench.report import Figure, at_least, at_most
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import APP_ID, FAR_FUTURE_NS, REGISTER_THREADS, sdk_register
-from bench.stack import Stack
+from tests.support.processes import child_env, tcp_open
+from tests.support.waiting import wait_until
 
 MAX_TXN_OPS = 10_000
 HOPS_NAME = "2 no-op Python gRPC hops (sidecar+scheduler shape)"
 
 
-def measure_grpc_hops(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+def measure_grpc_hops(ctx: ScenarioContext, stack: BenchDeployment, count: int) -> dict[str, Any]:
     """Ceiling: the same SDK client through a relay and a null scheduler (``bench.apps.grpc_hops``), no etcd."""
     upstream, front, http_port = stack.ports.take(), stack.ports.take(), stack.ports.take()
     hop = [sys.executable, "-m", "bench.apps.grpc_hops"]

@@ -15,11 +15,12 @@ import urllib.request
 
 from bench.deliveries import analyse
 from bench.loadgen.client import run_loadgen
-from bench.processes import wait_until
 from bench.report import Figure, exactly, ratio_at_least
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import FAR_FUTURE_NS, wait_for_deliveries
 from bench.stats import NS_PER_S, LatencySummary, rate_per_s
+from tests.support.resources import write_actor_state_store
+from tests.support.waiting import wait_until
 
 ACTOR_TYPE = "BenchActor"
 APP_ID = "bench-actors"
@@ -27,19 +28,6 @@ CONCURRENCY = 24
 SIDECAR_APP_CONNECTIONS = 1_000  # the sidecar's limit on concurrent HTTP calls to its app
 DAPR_REGISTER_QPS, DAPR_REGISTER_P50_MS, DAPR_REGISTER_P99_MS = 667.0, 35.99, 74.47
 DAPR_TRIGGER_QPS = 15_463.0
-COMPONENT = """apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: actorstate
-spec:
-  type: state.etcd
-  version: v2
-  metadata:
-    - name: actorStateStore
-      value: "true"
-    - name: endpoints
-      value: {endpoint}
-"""
 
 
 def actor_type_hosted(http_port: int) -> bool:
@@ -60,14 +48,13 @@ def run(ctx: ScenarioContext) -> None:
     stack.start_scheduler(0, extra_args=["--etcd-max-txn-ops", "10000"])
     ports = stack.sidecar_ports()
     app = stack.start_actor_app(ports)
-    resources = ctx.workdir / "resources"
-    resources.mkdir(exist_ok=True)
-    (resources / "actorstate.yaml").write_text(COMPONENT.format(endpoint=stack.etcd_endpoint.removeprefix("http://")))
+    resources = write_actor_state_store(ctx.workdir / "resources", stack.etcd_endpoint, key_prefix=None,
+                                        name="actorstate", file_name="actorstate.yaml")
     sidecar = stack.start_sidecar(APP_ID, app.port, "http", extra_args=["--resources-path", str(resources)],
                                   ports=ports)
     stack.wait_app(app)
     wait_until(lambda: actor_type_hosted(sidecar.http_port), 60, f"{ACTOR_TYPE} hosted by the sidecar",
-               interval=0.2, watch=[sidecar.proc, app.proc])
+               interval=0.2, watch=[sidecar, app.proc])
     stack.wait_streams()
     ctx.watch_usage(stack)
 
@@ -102,7 +89,7 @@ def run(ctx: ScenarioContext) -> None:
                             "early": report.early, "rate_per_s": e2e_rate, "timed_out": arrival.timed_out,
                             "lateness": LatencySummary.of_ns(report.lateness_ns).as_dict()})
 
-    for proc in (sidecar.proc, *[s.proc for s in stack.schedulers]):
+    for proc in (sidecar, *stack.schedulers):
         proc.stop()
     app.probe.reset()
     direct = {}

@@ -16,17 +16,19 @@ import re
 import time
 from collections.abc import Iterator
 
+from bench.deployment import NAMESPACE, BenchDeployment
 from bench.duedata import DueData
 from bench.etcd_direct import EtcdDirect
-from bench.processes import wait_until
 from bench.procstat import peak_rss_bytes, rss_bytes
 from bench.profiling import record_for
 from bench.report import Figure, at_most, exactly
 from bench.scenario import ScenarioContext
 from bench.scenarios.jobrun import APP_ID, sdk_register, wait_for_deliveries
-from bench.stack import KEY_PREFIX, NAMESPACE, SchedulerHandle, Stack
 from bench.stats import NS_PER_S
 from bench.stored import app_job_name, job_key, stored_app_job
+from tests.support.daprjobs_processes import SchedulerProcess
+from tests.support.deployment import KEY_PREFIX
+from tests.support.waiting import wait_until
 
 PREFIX = "s-"
 SCAN_PAGE = 10_000
@@ -58,20 +60,20 @@ async def scan(endpoint: str) -> tuple[int, int, int]:
         return await etcd.scan_prefix(f"{KEY_PREFIX}/jobs/".encode(), page=SCAN_PAGE)
 
 
-def settled_rss(handle: SchedulerHandle, settle_s: float = 2.0) -> int:
+def settled_rss(handle: SchedulerProcess, settle_s: float = 2.0) -> int:
     time.sleep(settle_s)
-    return rss_bytes(handle.proc.pid)
+    return rss_bytes(handle.pid)
 
 
-def start_and_time(ctx: ScenarioContext, stack: Stack, ports: tuple[int, int, int], expect_owned: int,
-                   timeout_s: float, label: str) -> tuple[SchedulerHandle, float, float]:
+def start_and_time(ctx: ScenarioContext, stack: BenchDeployment, ports: tuple[int, int, int], expect_owned: int,
+                   timeout_s: float, label: str) -> tuple[SchedulerProcess, float, float]:
     """Start replica 0 on ``ports``; returns (handle, seconds to healthz ready, seconds to all jobs owned)."""
     log_path = stack.sup.log_dir / "scheduler-0.log"
     log_offset = log_path.stat().st_size if log_path.exists() else 0
     t0 = time.monotonic()
     handle = stack.start_scheduler(0, wait=False, ports=ports, extra_args=["--etcd-max-txn-ops", "10000"])
-    ctx.sampler.watch(label, handle.proc.pid)
-    wait_until(handle.ready, timeout_s, "scheduler healthz", interval=0.05, watch=[handle.proc])
+    ctx.sampler.watch(label, handle.pid)
+    wait_until(handle.ready, timeout_s, "scheduler healthz", interval=0.05, watch=[handle])
     ready_s = time.monotonic() - t0
 
     def loaded() -> bool:
@@ -87,7 +89,7 @@ def start_and_time(ctx: ScenarioContext, stack: Stack, ports: tuple[int, int, in
             synced = [int(m) for m in _SYNCED.findall(f.read().decode(errors="replace"))]
         return bool(synced) and max(synced) >= expect_owned
 
-    wait_until(loaded, timeout_s, f"scheduler owning {expect_owned} jobs", interval=0.1, watch=[handle.proc])
+    wait_until(loaded, timeout_s, f"scheduler owning {expect_owned} jobs", interval=0.1, watch=[handle])
     return handle, ready_s, time.monotonic() - t0
 
 
@@ -120,8 +122,8 @@ def run(ctx: ScenarioContext) -> None:
     except TimeoutError:
         # A miss is a result: say how far it got, and profile what it is doing, rather than fail the scenario.
         stuck = stack.schedulers[-1]
-        rss = rss_bytes(stuck.proc.pid)
-        profile = record_for(stuck.proc.pid, 15, ctx.workdir / "profiles" / "not-ready" / "scheduler.txt")
+        rss = rss_bytes(stuck.pid)
+        profile = record_for(stuck.pid, 15, ctx.workdir / "profiles" / "not-ready" / "scheduler.txt")
         ctx.detail("profiles", {"start (not ready)": {"scheduler": profile}} if profile else {})
         ctx.note(f"the scheduler was not ready {timeout:.0f}s after starting on {count:,} jobs; "
                  f"RSS then {rss / MIB:.0f} MiB; a 15 s py-spy profile of it is in details.profiles")
@@ -136,7 +138,7 @@ def run(ctx: ScenarioContext) -> None:
 
     warm, warm_ready, warm_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-restart")
     warm_rss = settled_rss(warm)
-    peak = peak_rss_bytes(warm.proc.pid)
+    peak = peak_rss_bytes(warm.pid)
 
     # Does it trigger? One job scheduled through the SDK right after the restart, due one second later.
     app = stack.start_job_app(["p-:1"], label="probe-app")

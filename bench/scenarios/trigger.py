@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 from bench.apps.trigger_hops import STREAMS_CONNECTED
+from bench.deployment import BenchDeployment
 from bench.loadgen.client import run_loadgen
-from bench.processes import child_env, tcp_open, wait_until
 from bench.procstat import cpu_seconds
 from bench.report import Figure, exactly, ratio_at_least
 from bench.scenario import ScenarioContext
@@ -28,8 +28,9 @@ from bench.scenarios.jobrun import (
     sdk_register,
     wait_for_deliveries,
 )
-from bench.stack import Stack
 from bench.stats import LatencySummary, rate_per_s
+from tests.support.processes import child_env, tcp_open
+from tests.support.waiting import wait_until
 
 PREFIX = "t-"
 MAX_TXN_OPS = 10_000
@@ -38,7 +39,7 @@ MAX_TXN_OPS = 10_000
 SIDECAR_APP_CONCURRENCY = 1_000
 
 
-def deploy(ctx: ScenarioContext, count: int, replicas: int = 1, label: str = "") -> Stack:
+def deploy(ctx: ScenarioContext, count: int, replicas: int = 1, label: str = "") -> BenchDeployment:
     stack = ctx.stack(label)
     stack.start_etcd()
     for i in range(replicas):
@@ -50,7 +51,7 @@ def deploy(ctx: ScenarioContext, count: int, replicas: int = 1, label: str = "")
     return stack
 
 
-def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+def measure_end_to_end(ctx: ScenarioContext, stack: BenchDeployment, count: int) -> dict[str, Any]:
     """Schedule ``count`` jobs due at one instant and time their delivery; returns the raw figures."""
     app, sidecar = stack.apps[0], stack.sidecars[0]
     due_ns, _ = calibrated_due(ctx, sidecar, count)
@@ -93,9 +94,9 @@ def measure_end_to_end(ctx: ScenarioContext, stack: Stack, count: int) -> dict[s
     }
 
 
-def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int, concurrency: int) -> dict[str, Any]:
+def ceiling_app(ctx: ScenarioContext, stack: BenchDeployment, count: int, concurrency: int) -> dict[str, Any]:
     """Ceiling (a): scheduler(s) and sidecar stopped, the app reset and fed directly at ``concurrency``."""
-    for proc in [s.proc for s in stack.sidecars] + [s.proc for s in stack.schedulers]:
+    for proc in [*stack.sidecars, *stack.schedulers]:
         proc.stop()
     app = stack.apps[0]
     assert app.probe is not None
@@ -106,7 +107,7 @@ def ceiling_app(ctx: ScenarioContext, stack: Stack, count: int, concurrency: int
     return result
 
 
-def ceiling_plumbing(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+def ceiling_plumbing(ctx: ScenarioContext, stack: BenchDeployment, count: int) -> dict[str, Any]:
     """Ceiling (c): the same app behind a scheduler and sidecar that do nothing but pass gRPC messages
     (``bench.apps.trigger_hops``); call with the real scheduler and sidecar stopped."""
     app = stack.apps[0]
@@ -137,7 +138,7 @@ def ceiling_plumbing(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str
             "rate_per_s": rate_per_s(report.names, last - start), "cpu_ms_per_trigger": cpu_ms}
 
 
-def ceiling_etcd(ctx: ScenarioContext, stack: Stack, count: int) -> dict[str, Any]:
+def ceiling_etcd(ctx: ScenarioContext, stack: BenchDeployment, count: int) -> dict[str, Any]:
     """Ceiling (b): the per-trigger etcd writes, in the scheduler's largest batches, one transaction in flight."""
     return run_loadgen(ctx.sup, "etcd-complete",
                        {"endpoint": stack.etcd_endpoint, "count": count, "concurrency": 1,
@@ -150,7 +151,7 @@ def run(ctx: ScenarioContext) -> None:
     stack = deploy(ctx, count)
     e2e = measure_end_to_end(ctx, stack, count)
     ctx.detail("end_to_end", e2e)
-    for proc in [s.proc for s in stack.sidecars] + [s.proc for s in stack.schedulers]:
+    for proc in [*stack.sidecars, *stack.schedulers]:
         proc.stop()
     c = ceiling_plumbing(ctx, stack, count)
     ctx.detail("ceiling_plumbing", c)

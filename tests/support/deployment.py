@@ -10,7 +10,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from daprjobs.etcd.embedded import EtcdProcess
 
@@ -34,11 +34,14 @@ class AppProbe(Protocol):
     def ready(self) -> bool: ...
 
 
+ProbeT = TypeVar("ProbeT", bound=AppProbe)
+
+
 @dataclass
-class AppHandle:
+class AppHandle(Generic[ProbeT]):
     proc: ChildProcess
     port: int
-    probe: AppProbe | None = None
+    probe: ProbeT | None = None
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Deployment:
     etcd_proc: ChildProcess | None = None
     schedulers: list[SchedulerProcess] = field(default_factory=list)
     sidecars: list[SidecarProcess] = field(default_factory=list)
-    apps: list[AppHandle] = field(default_factory=list)
+    apps: list[AppHandle[Any]] = field(default_factory=list)
 
     @property
     def etcd_endpoint(self) -> str:
@@ -110,15 +113,15 @@ class Deployment:
         self.sidecars.append(sidecar)
         return sidecar
 
-    def start_app(self, label: str, argv: list[str], port: int, probe: AppProbe | None = None,
-                  env: dict[str, str] | None = None) -> AppHandle:
+    def start_app(self, label: str, argv: list[str], port: int, probe: ProbeT | None = None,
+                  env: dict[str, str] | None = None) -> AppHandle[ProbeT]:
         """An app process on ``port``, not waited for (``wait_app`` does, through its probe)."""
         proc = self.sup.start(f"{self.label}{label}", argv, env=env or child_env())
         handle = AppHandle(proc, port, probe)
         self.apps.append(handle)
         return handle
 
-    def wait_app(self, app: AppHandle, timeout: float = 120) -> None:
+    def wait_app(self, app: AppHandle[Any], timeout: float = 120) -> None:
         assert app.probe is not None
         wait_until(app.probe.ready, timeout, f"{app.proc.name} on port {app.port}", interval=0.2, watch=[app.proc])
 
