@@ -15,6 +15,7 @@ from daprjobs.core.jobspec import MIN_EVERY_INTERVAL_NS
 from daprjobs.etcd.api import Store
 from daprjobs.etcd.keyspace import Keyspace
 from daprjobs.etcd.store import EtcdStore
+from daprjobs.etcd.tls_client import EtcdClientTls
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 from daprjobs.scheduler.api import SchedulerService
 from daprjobs.scheduler.counterwriter import CounterWriter
@@ -25,6 +26,8 @@ from daprjobs.scheduler.jobwriter import JobWriter
 from daprjobs.scheduler.membership import Membership
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import OwnershipCoordinator
+from daprjobs.security.tls import ServerTls, add_port
+from daprjobs.security.token import TokenCheckInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,11 @@ class SchedulerConfig:
     port: int = 50006
     etcd_endpoints: list[str] = field(default_factory=lambda: ["http://127.0.0.1:2379"])
     etcd_username: str | None = None
-    etcd_password: str | None = None
+    etcd_password: str | None = field(default=None, repr=False)
+    etcd_tls: EtcdClientTls | None = None
+    # The gRPC API over TLS (mutual when tls.client_ca_file is set), and the token every caller must send.
+    tls: ServerTls | None = None
+    api_token: str | None = field(default=None, repr=False)
     key_prefix: str = "dapr"
     lease_ttl_s: int = 10
     healthz_port: int | None = None
@@ -75,7 +82,8 @@ class SchedulerReplica:
     async def start(self) -> None:
         cfg = self.config
         await self.store.connect()
-        server = grpc.aio.server(options=[
+        interceptors = [TokenCheckInterceptor(cfg.api_token)] if cfg.api_token else []
+        server = grpc.aio.server(interceptors=interceptors, options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.keepalive_time_ms", 3000),
@@ -83,7 +91,7 @@ class SchedulerReplica:
             ("grpc.http2.min_ping_interval_without_data_ms", 1000),
             ("grpc.keepalive_permit_without_calls", 1),
         ])
-        port = server.add_insecure_port(f"{cfg.listen_host}:{cfg.port}")
+        port = add_port(server, f"{cfg.listen_host}:{cfg.port}", cfg.tls)
         self.address = cfg.broadcast_address or f"{_advertised_host(cfg.listen_host)}:{port}"
         self.membership = Membership(self.store, self.keys, cfg.replica_id, self.address, cfg.lease_ttl_s)
         engine = Engine(self.store, self.keys, self.clock, self.dispatcher, self.writer, self.metrics,
