@@ -13,7 +13,7 @@ import grpc
 import redis.asyncio as aioredis
 from dapr.clients import DaprClient
 from dapr.proto.runtime.v1 import dapr_pb2_grpc, jobs_pb2
-from daprjobs.core.timefmt import parse_rfc3339
+from daprjobs.core.rfc3339 import parse_rfc3339
 
 from tests.support.inprocess import InProcessStack
 from tests.support.waiting import eventually

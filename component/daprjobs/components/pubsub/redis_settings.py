@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from daprjobs.core.timefmt import NS_PER_MS, NS_PER_SECOND, parse_go_duration
+from daprjobs.core.go_duration import parse_go_duration
+from daprjobs.core.timeunits import NS_PER_MS, NS_PER_SECOND
 
 
 class ComponentMetadataError(ValueError):

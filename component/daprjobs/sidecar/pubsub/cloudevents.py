@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from daprjobs.core.timefmt import NS_PER_SECOND, parse_go_duration
+from daprjobs.core.go_duration import parse_go_duration
+from daprjobs.core.timeunits import NS_PER_SECOND
 from daprjobs.sidecar.errors import go_json_dumps
 
 DEFAULT_TYPE = "com.dapr.event.sent"

@@ -23,8 +23,9 @@ from dapr.proto.common.v1 import common_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 
 from daprjobs.components.pubsub.protocol import PubSubComponent
+from daprjobs.core.go_duration import parse_go_duration
 from daprjobs.core.names import INTERNAL_JOB_PREFIX
-from daprjobs.core.timefmt import format_rfc3339, parse_go_duration, parse_rfc3339
+from daprjobs.core.rfc3339 import format_rfc3339, parse_rfc3339
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.jobsclient import JobsClient
