@@ -75,7 +75,7 @@ class AppRun:
             assert self.process.stdout is not None and self.process.stderr is not None
             self._pumps = [asyncio.create_task(self._pump(self.process.stdout, sys.stdout)),
                            asyncio.create_task(self._pump(self.process.stderr, sys.stderr))]
-        say(f"app '{self.config.app_id}' started: {' '.join(self.command)} (pid {self.process.pid})")
+        say(f"app started: {' '.join(self.command)} (app '{self.config.app_id}', pid {self.process.pid})")
 
     async def _pump(self, stream: asyncio.StreamReader, out: object) -> None:
         while line := await stream.readline():
