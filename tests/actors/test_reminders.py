@@ -11,11 +11,11 @@ from dapr.proto.common.v1 import common_pb2
 from dapr.proto.runtime.v1 import actors_pb2
 from daprjobs.actors import reminders
 from daprjobs.actors.actor_errors import ActorApiError
-from daprjobs.core import timefmt
+from daprjobs.core import timeunits
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from google.protobuf import any_pb2, wrappers_pb2
 
-NOW = 1_700_000_000 * timefmt.NS_PER_SECOND
+NOW = 1_700_000_000 * timeunits.NS_PER_SECOND
 
 
 def stored_json(job: scheduler_pb2.Job) -> bytes:

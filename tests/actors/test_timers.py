@@ -17,10 +17,10 @@ from daprjobs.actors.timers import (
     plan_timer,
     timer_from_grpc,
 )
-from daprjobs.core import timefmt
+from daprjobs.core import timeunits
 from daprjobs.core.clock import ManualClock
 
-S = timefmt.NS_PER_SECOND
+S = timeunits.NS_PER_SECOND
 NOW = 1_700_000_000 * S
 
 

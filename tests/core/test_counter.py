@@ -7,7 +7,8 @@ from dapr.proto.common.v1 import common_pb2
 from daprjobs.core.counter import CounterState, due_at, on_failure, on_success, scheduled_tick
 from daprjobs.core.cronspec import parse_schedule
 from daprjobs.core.jobspec import FailurePolicy, ParsedJob, build_stored_job, parse_stored
-from daprjobs.core.timefmt import NS_PER_SECOND, format_rfc3339, parse_rfc3339
+from daprjobs.core.rfc3339 import format_rfc3339, parse_rfc3339
+from daprjobs.core.timeunits import NS_PER_SECOND
 from daprjobs.proto.stored.v1 import stored_pb2
 from google.protobuf import duration_pb2
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from daprjobs.core.cronspec import CronSchedule, EverySchedule, ScheduleError, parse_schedule
-from daprjobs.core.timefmt import NS_PER_MS, NS_PER_SECOND, format_rfc3339, parse_rfc3339
+from daprjobs.core.cronschedule import CronSchedule, EverySchedule
+from daprjobs.core.cronspec import ScheduleError, parse_schedule
+from daprjobs.core.rfc3339 import format_rfc3339, parse_rfc3339
+from daprjobs.core.timeunits import NS_PER_MS, NS_PER_SECOND
 
 S = NS_PER_SECOND
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from dapr.proto.common.v1 import common_pb2
-from daprjobs.core.cronspec import EverySchedule, ScheduleError, parse_schedule
+from daprjobs.core.cronschedule import EverySchedule
+from daprjobs.core.cronspec import ScheduleError, parse_schedule
 from daprjobs.core.jobspec import (
     DEFAULT_FAILURE_POLICY,
     FailurePolicy,
@@ -15,7 +16,8 @@ from daprjobs.core.jobspec import (
     parse_stored,
     timestamp_to_ns,
 )
-from daprjobs.core.timefmt import NS_PER_SECOND, parse_rfc3339
+from daprjobs.core.rfc3339 import parse_rfc3339
+from daprjobs.core.timeunits import NS_PER_SECOND
 from daprjobs.proto.stored.v1 import stored_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 

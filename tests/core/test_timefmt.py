@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from daprjobs.core.timefmt import (
-    NS_PER_HOUR,
-    NS_PER_MINUTE,
-    NS_PER_MS,
-    NS_PER_SECOND,
-    NS_PER_US,
-    ISODuration,
-    TimeFormatError,
-    add_calendar,
-    civil_from_days,
-    days_from_civil,
-    format_go_duration,
-    format_rfc3339,
-    parse_go_duration,
-    parse_iso8601_duration,
-    parse_period,
-    parse_point_in_time,
-    parse_rfc3339,
-)
+from daprjobs.core.go_duration import format_go_duration, parse_go_duration
+from daprjobs.core.gregorian import add_calendar, civil_from_days, days_from_civil
+from daprjobs.core.iso8601 import ISODuration, parse_iso8601_duration
+from daprjobs.core.rfc3339 import format_rfc3339, parse_rfc3339
+from daprjobs.core.timefields import TimeFormatError, parse_period, parse_point_in_time
+from daprjobs.core.timeunits import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_MS, NS_PER_SECOND, NS_PER_US
 
 S = NS_PER_SECOND
 

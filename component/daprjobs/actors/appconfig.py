@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from dapr.proto.runtime.v1 import actors_pb2
 from google.protobuf import duration_pb2
 
-from daprjobs.core import timefmt
+from daprjobs.core import go_duration, timeunits
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IDLE_TIMEOUT_NS = 60 * timefmt.NS_PER_MINUTE
-DEFAULT_DRAIN_ONGOING_CALL_TIMEOUT_NS = 60 * timefmt.NS_PER_SECOND
+DEFAULT_IDLE_TIMEOUT_NS = 60 * timeunits.NS_PER_MINUTE
+DEFAULT_DRAIN_ONGOING_CALL_TIMEOUT_NS = 60 * timeunits.NS_PER_SECOND
 DEFAULT_MAX_STACK_DEPTH = 32
 
 
@@ -61,7 +61,7 @@ def _duration_field(doc: dict[str, object], key: str, default_ns: int) -> int:
         log.warning("actor config: %s=%r is not a duration string, using the default", key, value)
         return default_ns
     try:
-        ns = timefmt.parse_go_duration(value)
+        ns = go_duration.parse_go_duration(value)
     except ValueError:
         log.warning("actor config: %s=%r is not a Go duration, using the default", key, value)
         return default_ns
@@ -123,7 +123,7 @@ def _unique(items: list[str]) -> tuple[str, ...]:
 
 
 def _proto_duration_ns(d: duration_pb2.Duration) -> int:
-    return d.seconds * timefmt.NS_PER_SECOND + d.nanos
+    return d.seconds * timeunits.NS_PER_SECOND + d.nanos
 
 
 def _proto_type_config(

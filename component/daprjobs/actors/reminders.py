@@ -23,7 +23,7 @@ from google.protobuf import any_pb2, duration_pb2, json_format, wrappers_pb2
 
 from daprjobs.actors import actor_errors
 from daprjobs.actors.rawjson import RawJsonError, RawMember, find_member, go_compact, object_members
-from daprjobs.core import timefmt
+from daprjobs.core import go_duration, rfc3339, timefields
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 
 BYTES_VALUE_TYPE_URL = "type.googleapis.com/google.protobuf.BytesValue"
@@ -147,7 +147,7 @@ def failure_policy_from_json(value: object) -> common_pb2.JobFailurePolicy:
         if not isinstance(interval, str):
             raise actor_errors.malformed_request("failure policy interval must be a duration string")
         try:
-            interval_ns = timefmt.parse_go_duration(interval)
+            interval_ns = go_duration.parse_go_duration(interval)
         except ValueError as err:
             raise actor_errors.malformed_request(f"failure policy interval: {err}") from err
         proto_constant.interval.CopyFrom(_duration(interval_ns))
@@ -172,10 +172,10 @@ def schedule_from_period(period: str) -> tuple[str | None, int | None]:
     """``period`` → (``"@every <dur>"``, repeats). Empty → (None, None). Raises ValueError with a clear message."""
     if not period:
         return None, None
-    interval_ns, repeats = timefmt.parse_period(period)
+    interval_ns, repeats = timefields.parse_period(period)
     if interval_ns <= 0:
         raise ValueError(f"unsupported period format: {period}: the period must be greater than zero")
-    return "@every " + timefmt.format_go_duration(interval_ns), repeats
+    return "@every " + go_duration.format_go_duration(interval_ns), repeats
 
 
 def validate(spec: ReminderSpec, now_ns: int) -> None:
@@ -187,14 +187,14 @@ def validate(spec: ReminderSpec, now_ns: int) -> None:
     if not spec.name:
         raise actor_errors.bad_request("reminder name cannot be empty")
     try:
-        due_ns = timefmt.parse_point_in_time(spec.due_time, now_ns, "due time") if spec.due_time else now_ns
+        due_ns = timefields.parse_point_in_time(spec.due_time, now_ns, "due time") if spec.due_time else now_ns
         schedule, _ = schedule_from_period(spec.period)
         if not spec.due_time and schedule is None:
             raise ValueError("job must have either a due time or a schedule")
         if spec.ttl:
             if schedule is None:
                 raise ValueError("job must have a schedule to have a ttl")
-            expiry_ns = timefmt.parse_point_in_time(spec.ttl, due_ns, "ttl")
+            expiry_ns = timefields.parse_point_in_time(spec.ttl, due_ns, "ttl")
             if spec.due_time and due_ns > expiry_ns:
                 raise ValueError("ttl must be greater than due time")
     except ValueError as err:
@@ -256,7 +256,7 @@ def view_from_job(actor_type: str, actor_id: str, name: str, job: scheduler_pb2.
     ttl = ""
     if job.HasField("ttl"):
         try:
-            ttl = timefmt.format_rfc3339(timefmt.parse_rfc3339(job.ttl))
+            ttl = rfc3339.format_rfc3339(rfc3339.parse_rfc3339(job.ttl))
         except ValueError:
             ttl = ""  # a relative ttl cannot be reported back (daprd logs and leaves it zero too)
     data = None

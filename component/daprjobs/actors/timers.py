@@ -23,7 +23,7 @@ from dapr.proto.runtime.v1 import actors_pb2
 from daprjobs.actors import actor_errors
 from daprjobs.actors.rawjson import RawJsonError, go_compact, object_members
 from daprjobs.actors.reminders import grpc_bytes_as_json
-from daprjobs.core import timefmt
+from daprjobs.core import go_duration, gregorian, iso8601, rfc3339, timefields
 from daprjobs.core.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -106,10 +106,10 @@ def timer_from_grpc(req: actors_pb2.RegisterActorTimerRequest) -> TimerSpec:
 def _parse_timer_period(period: str) -> tuple[int, int, int, int, int | None]:
     """(years, months, days, ns, repeats) — dapr/kit ParseDuration: ISO-8601 first, then a Go duration."""
     try:
-        iso = timefmt.parse_iso8601_duration(period)
+        iso = iso8601.parse_iso8601_duration(period)
     except ValueError:
         try:
-            ns = timefmt.parse_go_duration(period)
+            ns = go_duration.parse_go_duration(period)
         except ValueError as err:
             raise ValueError(f"invalid timer period: parse error: {err}") from None
         return 0, 0, 0, ns, None
@@ -121,7 +121,7 @@ def _parse_timer_period(period: str) -> tuple[int, int, int, int, int | None]:
 def plan_timer(spec: TimerSpec, now_ns: int) -> TimerPlan:
     """When a timer fires. Raises ValueError with daprd's wording for a bad dueTime, period or ttl."""
     try:
-        first = timefmt.parse_point_in_time(spec.due_time, now_ns, "due time") if spec.due_time else now_ns
+        first = timefields.parse_point_in_time(spec.due_time, now_ns, "due time") if spec.due_time else now_ns
     except ValueError as err:
         raise ValueError(f"error parsing timer due time: {err}") from None
     years = months = days = ns = 0
@@ -133,13 +133,13 @@ def plan_timer(spec: TimerSpec, now_ns: int) -> TimerPlan:
     expires: int | None = None
     if spec.ttl:
         try:
-            expires = timefmt.parse_point_in_time(spec.ttl, first, "ttl")
+            expires = timefields.parse_point_in_time(spec.ttl, first, "ttl")
         except ValueError as err:
             raise ValueError(f"error parsing timer TTL: {err}") from None
         if now_ns > expires or first > expires:
             raise ValueError(
                 f"timer {spec.actor_type}||{spec.actor_id}||{spec.name} has already expired: "
-                f"dueTime: {timefmt.format_rfc3339(first)} TTL: {spec.ttl}"
+                f"dueTime: {rfc3339.format_rfc3339(first)} TTL: {spec.ttl}"
             )
     return TimerPlan(
         first_ns=first, years=years, months=months, days=days, interval_ns=ns, repeats=repeats, expires_ns=expires
@@ -152,7 +152,7 @@ def next_tick(plan: TimerPlan, last_scheduled_ns: int, fired: int) -> int | None
         return None
     if plan.repeats is not None and fired >= plan.repeats:
         return None
-    nxt = timefmt.add_calendar(last_scheduled_ns, plan.years, plan.months, plan.days) + plan.interval_ns
+    nxt = gregorian.add_calendar(last_scheduled_ns, plan.years, plan.months, plan.days) + plan.interval_ns
     if plan.expires_ns is not None and nxt > plan.expires_ns:
         return None
     return nxt

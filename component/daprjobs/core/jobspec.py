@@ -17,8 +17,10 @@ from typing import Literal
 from dapr.proto.common.v1 import common_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from daprjobs.core.cronspec import EverySchedule, Schedule, ScheduleError, parse_schedule
-from daprjobs.core.timefmt import NS_PER_SECOND, TimeFormatError, parse_point_in_time
+from daprjobs.core.cronschedule import EverySchedule, Schedule
+from daprjobs.core.cronspec import ScheduleError, parse_schedule
+from daprjobs.core.timefields import TimeFormatError, parse_point_in_time
+from daprjobs.core.timeunits import NS_PER_SECOND
 from daprjobs.proto.stored.v1 import stored_pb2
 
 __all__ = [

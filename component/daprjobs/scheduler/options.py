@@ -10,7 +10,7 @@ import pathlib
 import signal
 import sys
 
-from daprjobs.core.timefmt import parse_go_duration
+from daprjobs.core.go_duration import parse_go_duration
 from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.etcd.tls_client import EtcdClientTls
 from daprjobs.scheduler.server import SchedulerConfig, SchedulerReplica
