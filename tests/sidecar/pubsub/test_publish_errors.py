@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import uuid
 from typing import Any
 
@@ -13,14 +14,19 @@ import pytest
 import redis.asyncio as aioredis
 from dapr.clients import DaprClient
 from dapr.clients.exceptions import DaprGrpcError
+from daprjobs.components.pubsub.redisserver import RedisServerProcess
 
 from tests.support.inprocess import InProcessStack
 
-from .conftest import SidecarFactory
+from .conftest import SidecarFactory, write_resources
 
 
 def topic() -> str:
     return "bad-" + uuid.uuid4().hex[:8]
+
+
+# The one topic the scoped component lets this app publish to.
+ALLOWED = "allowed"
 
 
 async def http_publish(stack: InProcessStack, path: str, body: bytes = b"{}",
@@ -32,15 +38,20 @@ async def http_publish(stack: InProcessStack, path: str, body: bytes = b"{}",
 
 
 @pytest.fixture
-async def stack(make_sidecar: SidecarFactory) -> InProcessStack:
-    return await make_sidecar("bad-input", max_body_size=1024)
+async def stack(make_sidecar: SidecarFactory, module_redis: RedisServerProcess,
+                tmp_path: pathlib.Path) -> InProcessStack:
+    resources = write_resources(tmp_path / "scoped", module_redis.address, publishingScopes="bad-input=allowed")
+    return await make_sidecar("bad-input", resources=resources, max_body_size=1024)
 
 
 async def test_http_errors_have_daprd_codes(stack: InProcessStack, redis_client: aioredis.Redis) -> None:
     name = topic()
+    name_out_of_scope = name
+    name = ALLOWED
     cases = [
         (f"/v1.0/publish/nope/{name}", b"{}", {}, 404, "ERR_PUBSUB_NOT_FOUND"),
         (f"/v1.0/publish//{name}", b"{}", {}, 404, "ERR_PUBSUB_EMPTY"),
+        (f"/v1.0/publish/pubsub/{name_out_of_scope}", b"{}", {}, 403, "ERR_PUBSUB_FORBIDDEN"),
         ("/v1.0/publish/pubsub/", b"{}", {}, 404, "ERR_TOPIC_NAME_EMPTY"),
         (f"/v1.0/publish/pubsub/{name}", b"x" * 2048, {}, 400, "ERR_BODY_READ"),
         (f"/v1.0/publish/pubsub/{name}?metadata.rawPayload=maybe", b"{}", {}, 400, "ERR_PUBSUB_REQUEST_METADATA"),
@@ -63,6 +74,7 @@ async def test_http_errors_have_daprd_codes(stack: InProcessStack, redis_client:
         got.append((status, answer.get("errorCode")))
     assert got == [(status, code) for *_, status, code in cases]
     assert await redis_client.exists(name) == 0  # nothing reached the broker
+    assert await redis_client.exists(name_out_of_scope) == 0
 
 
 async def test_not_found_body_is_daprd_shape(stack: InProcessStack) -> None:
@@ -74,7 +86,7 @@ async def test_not_found_body_is_daprd_shape(stack: InProcessStack) -> None:
 
 
 async def test_grpc_errors_have_daprd_codes(stack: InProcessStack, redis_client: aioredis.Redis) -> None:
-    name = topic()
+    name = ALLOWED
     address = f"127.0.0.1:{stack.sidecar.grpc_port}"
 
     def scenario() -> list[tuple[grpc.StatusCode, str]]:

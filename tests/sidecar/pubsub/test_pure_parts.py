@@ -15,6 +15,7 @@ from daprjobs.sidecar.pubsub.cloudevents import (
 )
 from daprjobs.sidecar.pubsub.delayed import HeldMessage, send_time_ns
 from daprjobs.sidecar.pubsub.routing import Router, Rule, RuleError
+from daprjobs.sidecar.pubsub.scopes import TopicScopes
 from daprjobs.sidecar.pubsub.subscriber_app import Outcome, outcome_from_http, topic_event_request
 from daprjobs.sidecar.pubsub.subscriptions import (
     Subscription,
@@ -114,3 +115,12 @@ def test_send_time_forms() -> None:
 def test_held_message_round_trip() -> None:
     held = HeldMessage("ps", "t", b"\x00bytes", {"k": "v"})
     assert HeldMessage.from_any(held.to_any()) == held
+
+
+def test_topic_scopes_as_daprd() -> None:
+    meta = {"publishingScopes": "app1=a,b;app2=", "subscriptionScopes": "app1=a", "protectedTopics": "p",
+            "allowedTopics": "a,b,c,p"}
+    app1, app2, other = (TopicScopes.from_metadata(meta, app) for app in ("app1", "app2", "other"))
+    assert (app1.may_publish("a"), app1.may_publish("c"), app1.may_subscribe("b")) == (True, False, False)
+    assert (app2.may_publish("a"), app2.may_subscribe("c")) == (False, True)
+    assert (other.may_publish("c"), other.may_publish("p"), other.may_publish("zzz")) == (True, False, False)

@@ -30,6 +30,7 @@ from daprjobs.sidecar.pubsub.delayed import DelayedPublisher
 from daprjobs.sidecar.pubsub.grpc_api import PublishGrpcApi
 from daprjobs.sidecar.pubsub.http_api import PublishHttpApi
 from daprjobs.sidecar.pubsub.publisher import Publisher
+from daprjobs.sidecar.pubsub.scopes import TopicScopes
 from daprjobs.sidecar.pubsub.streaming import StreamingSubscriptions
 from daprjobs.sidecar.pubsub.subscriber import SubscriptionHandler
 from daprjobs.sidecar.pubsub.subscriber_app import GrpcSubscriberApp, HttpSubscriberApp, SubscriberApp
@@ -63,7 +64,9 @@ class PubSubBlock(BlockBase):
         self.components: dict[str, PubSubComponent] = (
             dict(components) if components is not None else components_from_config(services))
         self.delayed = DelayedPublisher(services.scheduler, cfg.app_id, cfg.namespace, self.components.get)
-        self.publisher = Publisher(self.components, cfg.app_id, self.delayed)
+        self.scopes = {r.name: TopicScopes.from_metadata(r.metadata, cfg.app_id)
+                       for r in cfg.resources if r.name in self.components}
+        self.publisher = Publisher(self.components, cfg.app_id, self.delayed, self.scopes)
         self.streaming = StreamingSubscriptions(self.components.get, cfg.app_id)
         self.declarative = load_declarative(cfg.resources_path, cfg.app_id)
         self.app_subscriptions: list[Subscription] = []
@@ -129,6 +132,11 @@ class PubSubBlock(BlockBase):
             if component is None:
                 log.warning("subscription to an unknown pubsub skipped app_id=%s pubsub=%s topic=%s", cfg.app_id,
                             sub.pubsub, sub.topic)
+                continue
+            scopes = self.scopes.get(sub.pubsub)
+            if scopes is not None and not scopes.may_subscribe(sub.topic):
+                log.warning("subscription to a topic the app is not scoped to skipped app_id=%s pubsub=%s topic=%s",
+                            cfg.app_id, sub.pubsub, sub.topic)
                 continue
             try:
                 handler = SubscriptionHandler(sub, component, app.deliver, cfg.app_id)

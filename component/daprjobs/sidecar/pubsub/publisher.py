@@ -15,6 +15,7 @@ from daprjobs.components.pubsub.protocol import PubSubComponent
 from daprjobs.sidecar.pubsub import errors
 from daprjobs.sidecar.pubsub.cloudevents import EnvelopeError, MetadataError, build_envelope, is_raw_payload
 from daprjobs.sidecar.pubsub.delayed import DelayedPublisher, HeldMessage, send_time_ns
+from daprjobs.sidecar.pubsub.scopes import TopicScopes
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,12 @@ class FailedEntry:
 
 
 class Publisher:
-    def __init__(self, components: Mapping[str, PubSubComponent], app_id: str, delayed: DelayedPublisher) -> None:
+    def __init__(self, components: Mapping[str, PubSubComponent], app_id: str, delayed: DelayedPublisher,
+                 scopes: Mapping[str, TopicScopes]) -> None:
         self._components = components
         self._app_id = app_id
         self._delayed = delayed
+        self._scopes = scopes
 
     def component(self, pubsub: str, topic: str, metadata: Mapping[str, str]) -> PubSubComponent:
         """The component to publish to, or daprd's error for the name and topic."""
@@ -50,6 +53,9 @@ class Publisher:
             raise errors.not_found(pubsub, metadata)
         if not topic:
             raise errors.topic_empty(pubsub, metadata)
+        scopes = self._scopes.get(pubsub)
+        if scopes is not None and not scopes.may_publish(topic):
+            raise errors.forbidden(pubsub, topic, self._app_id)
         return component
 
     def message(self, pubsub: str, topic: str, body: bytes, content_type: str,
