@@ -12,6 +12,7 @@ import base64
 import enum
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 API_TOKEN_HEADER = "dapr-api-token"
 _CORE_KEYS = frozenset(("id", "source", "datacontenttype", "type", "specversion", "data", "data_base64"))
 _TEXT_TYPES = ("application/xml",)
+# Message metadata becomes HTTP headers / gRPC metadata; entries that cannot be one are left out.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+_GRPC_KEY = re.compile(r"^[0-9a-z_.-]+$")
 
 
 class Outcome(enum.Enum):
@@ -92,7 +97,9 @@ class HttpSubscriberApp:
             return []
 
     async def deliver(self, event: Mapping[str, Any], path: str, headers: Mapping[str, str]) -> Outcome:
-        out = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type", "host")}
+        out = {k: v for k, v in headers.items()
+               if k.lower() not in ("content-length", "content-type", "host") and _HEADER_NAME.match(k)
+               and _HEADER_VALUE.match(v)}
         out.update(self._headers())
         out["Content-Type"] = "application/cloudevents+json"
         body = json.dumps(event, separators=(",", ":")).encode()
@@ -162,7 +169,9 @@ class GrpcSubscriberApp:
 
     async def deliver(self, event: Mapping[str, Any], path: str, headers: Mapping[str, str]) -> Outcome:
         request = topic_event_request(event, path)
-        metadata = tuple((k.lower(), v) for k, v in headers.items() if k.isascii()) + self._metadata
+        metadata = tuple((k.lower(), v) for k, v in headers.items()
+                         if _GRPC_KEY.match(k.lower()) and not k.lower().endswith("-bin") and v.isascii()
+                         and _HEADER_VALUE.match(v)) + self._metadata
         try:
             response = await self._stub.OnTopicEvent(request, metadata=metadata, timeout=self._timeout_s)
         except grpc.aio.AioRpcError as exc:
