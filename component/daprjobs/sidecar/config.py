@@ -19,6 +19,8 @@ of type ``state.etcd`` (the actor state store, ``actorStateStore: "true"``). Sch
         - name: keyPrefixPath     # optional, etcd key prefix for state
           value: dapr
 
+A metadata value may come from the environment (``secretKeyRef`` with ``auth.secretStore`` naming a
+``secretstores.local.env`` component, or ``envRef``): see ``component_secrets``.
 YAML documents without a ``dapr.io`` apiVersion are not Dapr resources and are skipped.
 Anything else that is wrong is a ``ResourceError`` naming the file and the field.
 """
@@ -32,6 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
+from daprjobs.security.tls import ServerTls
+from daprjobs.sidecar.component_secrets import SecretRef, secret_ref_of
+from daprjobs.sidecar.component_secrets import resolve as resolve_secrets
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +76,12 @@ class ComponentResource:
     name: str
     type: str
     version: str
-    metadata: dict[str, str]
+    # Never in repr: values may be secrets (secretKeyRef/envRef).
+    metadata: dict[str, str] = field(repr=False)
     source: pathlib.Path
     namespace: str | None = None
+    secret_refs: tuple[SecretRef, ...] = ()
+    secret_store: str | None = None
 
     def flag(self, key: str) -> bool:
         return self.metadata.get(key, "").strip().lower() == "true"
@@ -97,13 +107,16 @@ class SidecarConfig:
     namespace: str = "default"
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     metrics_port: int | None = 9090
-    api_token: str | None = None
-    app_api_token: str | None = None
+    api_token: str | None = field(default=None, repr=False)
+    app_api_token: str | None = field(default=None, repr=False)
     # etcd for actor state/placement: set by `daprjobs run`, else the state.etcd component's `endpoints`.
     etcd_endpoints: list[str] = field(default_factory=list)
     # How often the app port is probed, and how many failed probes make the app unhealthy.
     app_health_probe_interval_s: float = 1.0
     app_health_threshold: int = 2
+    # How the sidecar reaches the Scheduler (TLS, client certificate, token) and serves its own gRPC API.
+    scheduler_link: SchedulerLinkSecurity = PLAINTEXT
+    grpc_tls: ServerTls | None = None
 
     def __post_init__(self) -> None:
         if not self.app_id:
@@ -171,16 +184,20 @@ def _parse_component(doc: dict[str, Any], source: pathlib.Path, index: int) -> C
     if not isinstance(items, list):
         raise ResourceError(f"{source}: component {name!r}: spec.metadata must be a list of name/value entries")
     metadata: dict[str, str] = {}
+    refs: list[SecretRef] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ResourceError(f"{source}: component {name!r}: spec.metadata[{i}] must be a mapping with name/value")
         key = item.get("name")
         if not isinstance(key, str) or not key:
             raise ResourceError(f"{source}: component {name!r}: spec.metadata[{i}].name is required")
-        if "secretKeyRef" in item:
-            raise ResourceError(
-                f"{source}: component {name!r}: spec.metadata[{i}] ({key}): secretKeyRef is not supported by daprjobs"
-            )
+        try:
+            ref = secret_ref_of(item, key, f"{source}: component {name!r}: spec.metadata[{i}] ({key})")
+        except ValueError as exc:
+            raise ResourceError(str(exc)) from None
+        if ref is not None:
+            refs.append(ref)  # resolved once every file is loaded (the secret store may be in another)
+            continue
         value = item.get("value", "")
         if isinstance(value, bool | int | float):
             # daprd's metadata values are strings; YAML `true` would be a silent surprise elsewhere.
@@ -193,8 +210,10 @@ def _parse_component(doc: dict[str, Any], source: pathlib.Path, index: int) -> C
         if key in metadata:
             raise ResourceError(f"{source}: component {name!r}: spec.metadata[{i}]: duplicate name {key!r}")
         metadata[key] = value
+    auth = doc.get("auth") or {}
+    store = auth.get("secretStore") if isinstance(auth, dict) else None
     return ComponentResource(name=name, type=ctype, version=version, metadata=metadata, source=source,
-                             namespace=namespace)
+                             namespace=namespace, secret_refs=tuple(refs), secret_store=store or None)
 
 
 def load_resource_file(path: pathlib.Path) -> list[ComponentResource]:
@@ -254,6 +273,10 @@ def load_resources(resources_path: pathlib.Path | None, namespace: str = "defaul
                 )
             seen[component.name] = path
             result.append(component)
+    try:
+        result = resolve_secrets(result)
+    except ValueError as exc:
+        raise ResourceError(str(exc)) from None
     stores = [c for c in result if c.is_actor_state_store]
     if len(stores) > 1:
         raise ResourceError(

@@ -10,6 +10,9 @@ import pathlib
 import signal
 import sys
 
+from daprjobs.security.link import SchedulerLinkSecurity
+from daprjobs.security.tls import ServerTls, client_tls_from_flags, server_tls_from_flags
+from daprjobs.security.token import TOKEN_ENV
 from daprjobs.sidecar.config import ResourceError, SidecarConfig, load_resources, parse_quantity
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="namespace of the app's jobs (default $NAMESPACE or 'default')")
     parser.add_argument("--max-body-size", default="4Mi", help="largest request body, e.g. 4Mi (default 4Mi)")
     parser.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port; 0 disables")
+    add_tls_arguments(parser)
+
+
+def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scheduler-trust-anchors-file", default=None,
+                        help="CA bundle verifying the scheduler: dial it over TLS (default plaintext)")
+    parser.add_argument("--scheduler-tls-cert-file", default=None,
+                        help="client certificate presented to the scheduler (mutual TLS)")
+    parser.add_argument("--scheduler-tls-key-file", default=None, help="private key of --scheduler-tls-cert-file")
+    parser.add_argument("--scheduler-tls-server-name", default=None,
+                        help="name the scheduler's certificate must carry (default: the dialled host)")
+    parser.add_argument("--dapr-grpc-tls-cert-file", default=None,
+                        help="serve the gRPC API over TLS with this certificate (SDKs: DAPR_GRPC_ENDPOINT=https://...)")
+    parser.add_argument("--dapr-grpc-tls-key-file", default=None, help="private key of --dapr-grpc-tls-cert-file")
+
+
+def security_from_args(args: argparse.Namespace) -> tuple[SchedulerLinkSecurity, ServerTls | None]:
+    """The scheduler link (TLS flags, DAPRJOBS_SCHEDULER_API_TOKEN) and the gRPC API's TLS; files are read now."""
+    client_tls = client_tls_from_flags(args.scheduler_trust_anchors_file, args.scheduler_tls_cert_file,
+                                       args.scheduler_tls_key_file, args.scheduler_tls_server_name)
+    link = SchedulerLinkSecurity(client_tls, os.environ.get(TOKEN_ENV) or None)
+    grpc_tls = server_tls_from_flags(args.dapr_grpc_tls_cert_file, args.dapr_grpc_tls_key_file, None,
+                                     flag_prefix="--dapr-grpc-tls")
+    for credentials in (client_tls, grpc_tls):
+        if credentials is not None:
+            credentials.credentials()
+    return link, grpc_tls
 
 
 def config_from_args(args: argparse.Namespace, etcd_endpoints: list[str] | None = None) -> SidecarConfig:
@@ -46,6 +76,7 @@ def config_from_args(args: argparse.Namespace, etcd_endpoints: list[str] | None 
     resources_path = pathlib.Path(args.resources_path) if args.resources_path else None
     resources = load_resources(resources_path, namespace)
     addresses = [a.strip() for a in (args.scheduler_host_address or "").split(",") if a.strip()]
+    scheduler_link, grpc_tls = security_from_args(args)
     return SidecarConfig(
         app_id=args.app_id,
         app_port=args.app_port,
@@ -64,6 +95,8 @@ def config_from_args(args: argparse.Namespace, etcd_endpoints: list[str] | None 
         api_token=os.environ.get("DAPR_API_TOKEN") or None,
         app_api_token=os.environ.get("APP_API_TOKEN") or None,
         etcd_endpoints=list(etcd_endpoints or []),
+        scheduler_link=scheduler_link,
+        grpc_tls=grpc_tls,
     )
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import grpc
 
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
+
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_receive_message_length", -1),
     ("grpc.max_send_message_length", -1),
@@ -21,8 +23,9 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
 ]
 
 
-def scheduler_channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+def scheduler_channel(address: str, security: SchedulerLinkSecurity = PLAINTEXT) -> grpc.aio.Channel:
+    """A channel to one Scheduler replica: plaintext by default, else TLS/mTLS and the token from ``security``."""
+    return security.open_channel(address, CHANNEL_OPTIONS)
 
 
 def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
