@@ -21,7 +21,7 @@ from bench.procstat import UsageSampler
 from bench.profiling import render as render_profiles
 from bench.report import ScenarioResult, machine_info, render_table, write_json
 from bench.scenario import RunOptions, ScenarioContext, ScenarioFn
-from bench.scenarios import lateness, peer, recurring, register, reminders, replicas, scale, trigger
+from bench.scenarios import invoke, lateness, peer, recurring, register, reminders, replicas, scale, trigger
 from tests.support.processes import PortAllocator, ProcessSupervisor, signals_raise_system_exit
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -37,6 +37,7 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "replicas": replicas.run,
     "reminders": reminders.run,
     "peer": peer.run,
+    "invoke": invoke.run,
 }
 
 

@@ -26,7 +26,7 @@ COMMANDS: dict[str, Command] = {
     "scheduler": Command("one scheduler replica (the control plane)",
                          scheduler_options.add_arguments, scheduler_options.main),
     "sidecar": Command("the Dapr runtime API for one app (the sidecar)",
-                       sidecar_options.add_arguments, sidecar_options.main),
+                       sidecar_options.add_command_arguments, sidecar_options.main),
 }
 
 

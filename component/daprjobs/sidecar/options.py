@@ -37,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="namespace of the app's jobs (default $NAMESPACE or 'default')")
     parser.add_argument("--max-body-size", default="4Mi", help="largest request body, e.g. 4Mi (default 4Mi)")
     parser.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port; 0 disables")
+
+
+def add_command_arguments(parser: argparse.ArgumentParser) -> None:
+    """``daprjobs sidecar``: the shared sidecar flags plus where etcd is (``run`` has its own etcd flags)."""
+    add_arguments(parser)
+    parser.add_argument("--etcd-client-endpoints", default="",
+                        help="etcd (URL[,URL]) for name resolution, actor placement and state.etcd without endpoints "
+                             "(default: the state.etcd component's endpoints)")
     add_tls_arguments(parser)
 
 
@@ -94,10 +102,14 @@ def config_from_args(args: argparse.Namespace, etcd_endpoints: list[str] | None 
         metrics_port=args.metrics_port or None,
         api_token=os.environ.get("DAPR_API_TOKEN") or None,
         app_api_token=os.environ.get("APP_API_TOKEN") or None,
-        etcd_endpoints=list(etcd_endpoints or []),
+        etcd_endpoints=list(etcd_endpoints or _endpoints(getattr(args, "etcd_client_endpoints", ""))),
         scheduler_link=scheduler_link,
         grpc_tls=grpc_tls,
     )
+
+
+def _endpoints(text: str) -> list[str]:
+    return [e.strip() for e in text.split(",") if e.strip()]
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
