@@ -12,7 +12,9 @@ import asyncio
 import time
 from typing import Protocol
 
-NS_PER_SECOND = 1_000_000_000
+from daprjobs.core.timeunits import NS_PER_SECOND
+
+__all__ = ["NS_PER_SECOND", "Clock", "ManualClock", "SystemClock"]
 
 
 class Clock(Protocol):
