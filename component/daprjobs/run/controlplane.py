@@ -91,8 +91,14 @@ class ControlPlane:
     async def _start_redis(self) -> None:
         import asyncio
 
-        from daprjobs.components.pubsub.redisserver import RedisServerProcess
+        from daprjobs.components.pubsub.redisserver import RedisNotFound, RedisServerProcess, find_redis_binary
 
+        try:
+            find_redis_binary()
+        except RedisNotFound as exc:
+            # The jobs, actors and invocation still work; only the default `pubsub` component is missing.
+            say(f"no default `pubsub` component: {exc}")
+            return
         data_dir = pathlib.Path(self._args.etcd_data_dir).parent / "redis"
         redis = RedisServerProcess(data_dir=data_dir, port=self._args.redis_port,
                                    log_path=data_dir.parent / "redis.log")
