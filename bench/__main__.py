@@ -21,7 +21,18 @@ from bench.procstat import UsageSampler
 from bench.profiling import render as render_profiles
 from bench.report import ScenarioResult, machine_info, render_table, write_json
 from bench.scenario import RunOptions, ScenarioContext, ScenarioFn
-from bench.scenarios import invoke, lateness, peer, recurring, register, reminders, replicas, scale, trigger
+from bench.scenarios import (
+    daprjobs_run,
+    invoke,
+    lateness,
+    peer,
+    recurring,
+    register,
+    reminders,
+    replicas,
+    scale,
+    trigger,
+)
 from tests.support.processes import PortAllocator, ProcessSupervisor, signals_raise_system_exit
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -31,6 +42,7 @@ log = logging.getLogger("bench")
 SCENARIOS: dict[str, ScenarioFn] = {
     "register": register.run,
     "trigger": trigger.run,
+    "run": daprjobs_run.run,
     "lateness": lateness.run,
     "recurring": recurring.run,
     "scale": scale.run,

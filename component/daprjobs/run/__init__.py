@@ -103,7 +103,7 @@ async def _run(args: argparse.Namespace, configs: list[tuple[SidecarConfig, AppR
         for config, run in configs:
             run.config = with_control_plane(config, plane)
             runs.append(run)
-            await run.start_sidecar()
+            await run.start_sidecar(plane.local_scheduler)
             if stop.is_set():
                 return 130
         for run in runs:

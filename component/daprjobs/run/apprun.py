@@ -19,6 +19,7 @@ from daprjobs.run.controlplane import say
 from daprjobs.sidecar.config import SidecarConfig
 
 if TYPE_CHECKING:
+    from daprjobs.scheduler.local_endpoint import LocalEndpoint
     from daprjobs.sidecar.server import Sidecar
 
 APP_STOP_GRACE_S = 5.0
@@ -49,11 +50,12 @@ class AppRun:
         self.process: asyncio.subprocess.Process | None = None
         self._pumps: list[asyncio.Task[None]] = []
 
-    async def start_sidecar(self) -> None:
+    async def start_sidecar(self, local_scheduler: LocalEndpoint | None = None) -> None:
+        """``local_scheduler``: the run's own replica, which the sidecar then calls in-process (no gRPC hop)."""
         from daprjobs.sidecar.server import Sidecar
 
         cfg = self.config
-        self.sidecar = Sidecar(cfg)
+        self.sidecar = Sidecar(cfg, local_scheduler=local_scheduler)
         await self.sidecar.start()
         say(f"sidecar for app '{cfg.app_id}': HTTP API on {cfg.listen_host}:{self.sidecar.http_port}, "
             f"gRPC API on {cfg.listen_host}:{self.sidecar.grpc_port}"

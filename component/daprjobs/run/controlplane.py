@@ -11,9 +11,13 @@ import argparse
 import os
 import pathlib
 import socket
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from daprjobs.sidecar.config import ComponentResource
+
+if TYPE_CHECKING:
+    from daprjobs.scheduler.local_endpoint import LocalEndpoint
 
 # Shown as the source of the default components (there is no file).
 DEFAULTS_SOURCE = pathlib.Path("<daprjobs run defaults>")
@@ -53,6 +57,8 @@ class ControlPlane:
         self.scheduler_addresses: list[str] = []
         self._etcd: object | None = None
         self._replica: object | None = None
+        # The run's own replica, for its sidecars to call in-process (None with --scheduler-host-address).
+        self.local_scheduler: LocalEndpoint | None = None
 
     async def start(self) -> None:
         from daprjobs.etcd.embedded import EtcdProcess, free_port
@@ -86,6 +92,7 @@ class ControlPlane:
         self._replica = replica
         await replica.start()
         self.scheduler_addresses = [replica.address]
+        self.local_scheduler = replica.local_endpoint()
         say(f"scheduler listening on {replica.address} (replica {replica.config.replica_id})")
 
     async def _start_redis(self) -> None:
@@ -117,6 +124,7 @@ class ControlPlane:
         if isinstance(self._replica, SchedulerReplica):
             await self._replica.stop()
         self._replica = None
+        self.local_scheduler = None
         if isinstance(self._redis, RedisServerProcess):
             await asyncio.to_thread(self._redis.stop)
         self._redis = None

@@ -96,6 +96,11 @@ class TriggerDispatcher:
             callback(TriggerResult.UNDELIVERABLE)
         stream.outbox.put_nowait(None)
 
+    def close_all(self) -> None:
+        """End every stream (a stopping replica): in-flight triggers resolve undeliverable, outboxes end."""
+        for stream in list(self._streams):
+            self.unregister(stream)
+
     def has_route(self, route: RouteKey) -> bool:
         return route in self._routes
 

@@ -23,6 +23,7 @@ from daprjobs.scheduler.dispatcher import TriggerDispatcher
 from daprjobs.scheduler.engine import Engine
 from daprjobs.scheduler.informer import JobInformer
 from daprjobs.scheduler.jobwriter import JobWriter
+from daprjobs.scheduler.local_endpoint import LocalEndpoint
 from daprjobs.scheduler.membership import Membership
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import OwnershipCoordinator
@@ -78,6 +79,8 @@ class SchedulerReplica:
         self.engine: Engine | None = None
         self.informer: JobInformer | None = None
         self.coordinator: OwnershipCoordinator | None = None
+        self.service: SchedulerService | None = None
+        self._serving = False
 
     async def start(self) -> None:
         cfg = self.config
@@ -103,9 +106,11 @@ class SchedulerReplica:
                                    self.coordinator.hosts, self.ready, cfg.max_job_bytes, self.job_writer,
                                    min_every_interval_ns=cfg.min_every_interval_ns)
         scheduler_pb2_grpc.add_SchedulerServicer_to_server(service, server)
+        self.service = service
         self._tasks.append(asyncio.create_task(self.job_writer.run(), name="job-writer"))
         await server.start()
         self._server = server
+        self._serving = True
         await self._start_http()
         await self.membership.join()
         self.membership.start()
@@ -138,6 +143,9 @@ class SchedulerReplica:
             await self.membership.leave()
         if self._server is not None:
             await self._server.stop(grace=1.0)
+        self._serving = False
+        # In-process streams (``local_endpoint``) end here, as the gRPC server's just did.
+        self.dispatcher.close_all()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -145,6 +153,12 @@ class SchedulerReplica:
             await runner.cleanup()
         await self.store.close()
         log.info("scheduler replica stopped replica=%s", self.config.replica_id)
+
+    def local_endpoint(self) -> LocalEndpoint:
+        """This replica for sidecars in the same process (``daprjobs run``); call after ``start``."""
+        if self.service is None:
+            raise RuntimeError("scheduler replica not started")
+        return LocalEndpoint(self.address, self.service, lambda: self._serving)
 
     async def _start_http(self) -> None:
         cfg = self.config

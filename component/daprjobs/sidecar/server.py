@@ -19,6 +19,7 @@ from aiohttp import web
 from dapr.proto.runtime.v1 import metadata_pb2
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from daprjobs.scheduler.local_endpoint import LocalEndpoint
 from daprjobs.sidecar.apphealth import AppHealthMonitor
 from daprjobs.sidecar.assembly import build_blocks
 from daprjobs.sidecar.block import BuildingBlock, SidecarAddress, SidecarServices
@@ -38,14 +39,17 @@ STOP_STEP_TIMEOUT_S = 15.0
 
 
 class Sidecar:
-    def __init__(self, config: SidecarConfig, *, blocks: BlockFactory = build_blocks) -> None:
+    def __init__(self, config: SidecarConfig, *, blocks: BlockFactory = build_blocks,
+                 local_scheduler: LocalEndpoint | None = None) -> None:
         self.config = config
         self.metrics = SidecarMetrics(config.app_id)
+        # local_scheduler: a replica in this process (daprjobs run), reached without gRPC.
         self.scheduler = SchedulerClient(
             config.scheduler_host_addresses,
             config.app_id,
             config.namespace,
             streams_per_host=config.scheduler_job_streams,
+            local=local_scheduler,
         )
         self.extended_metadata: dict[str, str] = {}
         self.app_health: AppHealthMonitor | None = None

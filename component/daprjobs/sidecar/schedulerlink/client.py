@@ -5,6 +5,9 @@ Three parts, one module each: ``HostDiscovery`` (which replicas exist, from Watc
 host — a replica delivers only over streams opened to it — open only while the app answers or actor types
 exist). This class wires them: a host change rebuilds the unary channels and reconciles the streams; a change
 of what the streams should carry reopens them (as daprd does).
+
+With a ``local`` replica (one in this process, ``daprjobs run``) unary calls and the streams to that replica use
+the in-process transport (``local_transport``); other replicas are still reached over gRPC.
 """
 
 from __future__ import annotations
@@ -14,18 +17,26 @@ import contextlib
 import logging
 import random
 from collections.abc import Iterable
-from typing import Any
 
 import grpc
 
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
+from daprjobs.scheduler.local_endpoint import LocalEndpoint
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.schedulerlink.channels import rpc_error
+from daprjobs.sidecar.schedulerlink.grpc_transport import GrpcTriggerTransport
 from daprjobs.sidecar.schedulerlink.host_discovery import HostDiscovery
 from daprjobs.sidecar.schedulerlink.jobs_client import SchedulerJobsClient
+from daprjobs.sidecar.schedulerlink.local_transport import LocalJobs, LocalTriggerTransport
+from daprjobs.sidecar.schedulerlink.transport import TriggerTransport, UnaryJobs
 from daprjobs.sidecar.schedulerlink.trigger_stream import StreamIdentity, StreamTarget, TriggerHandler, TriggerStream
 
 log = logging.getLogger(__name__)
+
+# Triggers one sidecar holds at once (over all its streams): the app-call limit of the jobs block
+# (``MAX_CONCURRENT_APP_CALLS``). Beyond it the streams stop reading and triggers wait in the Scheduler, instead of
+# ~9,000 tasks queueing on the app-call semaphore (~10% of the sidecar's CPU in the trigger bench).
+MAX_TRIGGERS_IN_HAND = 1000
 
 
 class SchedulerClient:
@@ -41,6 +52,8 @@ class SchedulerClient:
         handler: TriggerHandler | None = None,
         rpc_timeout_s: float = 30.0,
         rng: random.Random | None = None,
+        local: LocalEndpoint | None = None,
+        max_triggers_in_hand: int = MAX_TRIGGERS_IN_HAND,
     ) -> None:
         self.addresses = [a.strip() for a in addresses if a.strip()]
         self.app_id = app_id
@@ -49,6 +62,9 @@ class SchedulerClient:
         self.rng = rng or random.Random()
         self._handler = handler
         self._jobs = SchedulerJobsClient(self.rng, rpc_timeout_s)
+        self._local = local
+        self._local_jobs = LocalJobs(local, rpc_timeout_s) if local is not None else None
+        self._gate = asyncio.Semaphore(max_triggers_in_hand)
         self._app_target = False
         self._actor_types: tuple[str, ...] = ()
         self._streams: dict[str, list[TriggerStream]] = {}
@@ -157,10 +173,11 @@ class SchedulerClient:
         else:
             await self._close_streams([h for h in self._streams if h not in hosts])
         for host in sorted(hosts - set(self._streams)):
+            transport, count = self._transport(host)
             self._streams[host] = [
                 TriggerStream(StreamIdentity(host, i, self.app_id, self.namespace), target, self.run_handler,
-                              self.rng)
-                for i in range(self.streams_per_host)
+                              transport, self._gate, self.rng)
+                for i in range(count)
             ]
         if self._streams:
             log.info("opening scheduler job streams hosts=%s streams_per_host=%d app=%s actor_types=%s",
@@ -168,51 +185,46 @@ class SchedulerClient:
         elif had_streams:
             log.info("scheduler job streams closed (the app does not answer and no actor types are registered)")
 
+    def _transport(self, host: str) -> tuple[TriggerTransport, int]:
+        """How to reach ``host`` and with how many streams (in-process: one; several buy nothing there)."""
+        if self._local is not None and host == self._local.address:
+            return LocalTriggerTransport(self._local), 1
+        return GrpcTriggerTransport(host), self.streams_per_host
+
     async def _close_streams(self, hosts: list[str]) -> None:
         streams = [s for h in hosts for s in self._streams.pop(h, [])]
         await asyncio.gather(*(s.close() for s in streams))
 
     # ----- JobsClient -----
 
-    async def _call(self, method: str, request: Any) -> Any:
+    def _unary(self) -> UnaryJobs:
+        """The in-process replica while it serves (any replica serves the unary API from etcd), else gRPC."""
+        if self._local_jobs is not None and self._local is not None and self._local.serving():
+            return self._local_jobs
         if not self.addresses:
             raise rpc_error(grpc.StatusCode.UNAVAILABLE, "scheduler is not configured (set --scheduler-host-address)")
-        return await self._jobs.call(method, request)
+        return self._jobs
 
     async def schedule_job(
         self, name: str, job: scheduler_pb2.Job, metadata: scheduler_pb2.JobMetadata, overwrite: bool
     ) -> scheduler_pb2.ScheduleJobResponse:
-        request = scheduler_pb2.ScheduleJobRequest(name=name, job=job, metadata=metadata, overwrite=overwrite)
-        resp: scheduler_pb2.ScheduleJobResponse = await self._call("ScheduleJob", request)
-        return resp
+        return await self._unary().schedule_job(name, job, metadata, overwrite)
 
     async def get_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.GetJobResponse:
-        resp: scheduler_pb2.GetJobResponse = await self._call(
-            "GetJob", scheduler_pb2.GetJobRequest(name=name, metadata=metadata))
-        return resp
+        return await self._unary().get_job(name, metadata)
 
     async def delete_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.DeleteJobResponse:
-        resp: scheduler_pb2.DeleteJobResponse = await self._call(
-            "DeleteJob", scheduler_pb2.DeleteJobRequest(name=name, metadata=metadata))
-        return resp
+        return await self._unary().delete_job(name, metadata)
 
     async def list_jobs(self, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.ListJobsResponse:
-        resp: scheduler_pb2.ListJobsResponse = await self._call(
-            "ListJobs", scheduler_pb2.ListJobsRequest(metadata=metadata))
-        return resp
+        return await self._unary().list_jobs(metadata)
 
     async def delete_by_metadata(
         self, metadata: scheduler_pb2.JobMetadata, id_prefix_match: bool | None = None
     ) -> scheduler_pb2.DeleteByMetadataResponse:
-        request = scheduler_pb2.DeleteByMetadataRequest(metadata=metadata)
-        if id_prefix_match is not None:
-            request.id_prefix_match = id_prefix_match
-        resp: scheduler_pb2.DeleteByMetadataResponse = await self._call("DeleteByMetadata", request)
-        return resp
+        return await self._unary().delete_by_metadata(metadata, id_prefix_match)
 
     async def delete_by_name_prefix(
         self, prefix: str, metadata: scheduler_pb2.JobMetadata
     ) -> scheduler_pb2.DeleteByNamePrefixResponse:
-        request = scheduler_pb2.DeleteByNamePrefixRequest(name_prefix=prefix, metadata=metadata)
-        resp: scheduler_pb2.DeleteByNamePrefixResponse = await self._call("DeleteByNamePrefix", request)
-        return resp
+        return await self._unary().delete_by_name_prefix(prefix, metadata)

@@ -1,9 +1,11 @@
-"""One ``WatchJobs`` stream to one Scheduler host: read triggers, run the handler, write the acks.
+"""One ``WatchJobs`` stream to one Scheduler host: read triggers, run the handler, send the acks.
 
-One reader reads triggers and starts a handler task for each; the handlers put their ack on a queue that one
-writer task drains, so acks never contend on a lock (a lock per ack cost ~25% of the sidecar's CPU per
-trigger). A ``None`` status is not acked: the stream is about to close, and the Scheduler re-stages whatever
-a closed stream left unacked. The stream reconnects with backoff and jitter, forever, on a fresh channel.
+One reader reads triggers and starts a handler task for each; each handler hands its ack to the transport,
+which sends it without a lock (``TriggerChannel.ack``). The reader takes a slot of the sidecar's trigger gate
+before it reads: with the gate full it stops reading, so triggers wait in the Scheduler (still in flight on
+this stream, re-staged if it dies) instead of piling up as tasks in front of the app. A ``None`` status is not
+acked: the stream is about to close, and the Scheduler re-stages whatever a closed stream left unacked. The
+stream reconnects with backoff and jitter, forever.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 
 from daprjobs.core.backoff import Backoff
-from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.block import AckStatus
-from daprjobs.sidecar.schedulerlink.channels import scheduler_channel
+from daprjobs.sidecar.schedulerlink.transport import TriggerChannel, TriggerTransport
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,17 @@ class StreamIdentity:
 
 
 class TriggerStream:
-    """One WatchJobs stream, reconnecting until closed; ``handler`` turns a trigger into an ack status."""
+    """One WatchJobs stream, reconnecting until closed; ``handler`` turns a trigger into an ack status.
+
+    ``gate`` bounds the triggers this sidecar holds at once, over all its streams."""
 
     def __init__(self, identity: StreamIdentity, target: StreamTarget, handler: TriggerHandler,
-                 rng: random.Random) -> None:
+                 transport: TriggerTransport, gate: asyncio.Semaphore, rng: random.Random) -> None:
         self.identity = identity
         self.target = target
         self._handler = handler
+        self._transport = transport
+        self._gate = gate
         self.connected = False
         self.backoff = Backoff(base_s=0.5, factor=1.5, maximum_s=2.0, jitter=0.25, rng=rng)
         self.handlers: set[asyncio.Task[None]] = set()
@@ -102,34 +107,28 @@ class TriggerStream:
             await asyncio.sleep(self.backoff.next())
 
     async def _connect_once(self) -> None:
-        channel = scheduler_channel(self.identity.host)
-        call: Any = None
-        acks: asyncio.Queue[scheduler_pb2.WatchJobsRequest] = asyncio.Queue()
-        writer: asyncio.Task[None] | None = None
+        channel = await self._transport.open(self.target.initial(self.identity.app_id, self.identity.namespace))
+        gate = self._gate
         try:
-            call = scheduler_pb2_grpc.SchedulerStub(channel).WatchJobs()
-            await call.write(self.target.initial(self.identity.app_id, self.identity.namespace))
             self.connected = True
-            writer = asyncio.create_task(self._write_acks(call, acks), name=f"acks-{self.identity.host}")
             while True:
-                trigger = await call.read()
-                if trigger is grpc.aio.EOF:
+                await gate.acquire()
+                try:
+                    trigger = await channel.read()
+                except BaseException:
+                    gate.release()
+                    raise
+                if trigger is None:
+                    gate.release()
                     return
-                task = asyncio.create_task(self._handle(acks, trigger))
+                task = asyncio.create_task(self._handle(channel, trigger))
                 self.handlers.add(task)
                 task.add_done_callback(self.handlers.discard)
         finally:
             self.connected = False
-            if writer is not None:
-                writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await writer
-            if call is not None:
-                call.cancel()
-            await channel.close(grace=None)
+            await channel.close()
 
-    async def _handle(self, acks: asyncio.Queue[scheduler_pb2.WatchJobsRequest],
-                      trigger: scheduler_pb2.WatchJobsResponse) -> None:
+    async def _handle(self, channel: TriggerChannel, trigger: scheduler_pb2.WatchJobsResponse) -> None:
         try:
             status = await self._handler(trigger)
         except asyncio.CancelledError:
@@ -137,19 +136,10 @@ class TriggerStream:
         except Exception:
             log.exception("trigger handler failed name=%s", trigger.name)
             status = scheduler_pb2.FAILED
+        finally:
+            self._gate.release()
         if status is not None:
-            result = scheduler_pb2.WatchJobsRequestResult(id=trigger.id, status=status)
-            acks.put_nowait(scheduler_pb2.WatchJobsRequest(result=result))
-
-    async def _write_acks(self, call: Any, acks: asyncio.Queue[scheduler_pb2.WatchJobsRequest]) -> None:
-        while True:
-            ack = await acks.get()
-            try:
-                await call.write(ack)
-            except (grpc.aio.AioRpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as err:
-                # The stream died: the Scheduler resolves unacked triggers as undeliverable and re-stages them.
-                log.info("could not ack trigger, stream closed id=%d error=%s", ack.result.id, err)
-                return
+            channel.ack(trigger.id, status)
 
     async def close(self) -> None:
         self.task.cancel()
