@@ -7,7 +7,7 @@ NODE_STAMP := tests/node/node_modules/.installed
 SCENARIO ?=
 BENCH_ARGS ?=
 
-.PHONY: run test lint proto bench install clean node
+.PHONY: run test lint proto bench install clean node fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: $(STAMP)
 ## test: unit + integration tests against a real etcd, real SDK apps, real sockets
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q tests
+
+## fuzz: the property-based API fuzzers at length (FUZZ_EXAMPLES per test; `make test` runs a bounded few hundred)
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	DAPRJOBS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:logging tests/fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check component tests bench quickstarts proto
