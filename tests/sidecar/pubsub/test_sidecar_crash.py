@@ -29,7 +29,6 @@ async def test_kill_9_of_subscriber_sidecar_loses_nothing(module_etcd: EtcdProce
     replica = SchedulerReplica(scheduler_config(module_etcd.endpoint, unique_prefix(), free_port()))
     await replica.start()
     app = HttpSubscriberApp([{"pubsubname": "pubsub", "topic": name, "route": "/e"}])
-    await app.start()
     # The app is slow, so the sidecar holds messages in flight when it dies.
     slow = asyncio.Event()
     original = app._deliver
@@ -40,6 +39,7 @@ async def test_kill_9_of_subscriber_sidecar_loses_nothing(module_etcd: EtcdProce
         return await original(request)
 
     app._deliver = slow_deliver  # type: ignore[method-assign]
+    await app.start()
     resources = write_resources(tmp_path / "res", module_redis.address, concurrency="2")
     sidecars: list[SidecarProcess] = []
     try:
