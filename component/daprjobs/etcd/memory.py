@@ -8,7 +8,8 @@ order, one batch per revision; leases whose expiry deletes their keys in one rev
 
 What it adds for tests: time comes from an injected ``Clock`` (leases expire when a ManualClock passes their
 deadline, at the next call or at ``expire_leases()``), ``fail_next`` makes the next calls raise a transient error
-before touching anything, and ``break_watches`` ends every open watch with an error.
+before touching anything (or, with ``applied=True``, after applying a write: an answer lost on its way back), and
+``break_watches`` ends every open watch with an error.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from daprjobs.etcd.api import (
     op_put,
     prefix_end,
 )
+from daprjobs.etcd.failures import EtcdUnavailable
 
 
 class LeaseNotFound(LookupError):
@@ -90,16 +92,21 @@ class MemoryStore:
         self._failures = 0
         self._failing: frozenset[str] = frozenset()
         self._error: BaseException | None = None
+        self._fail_after_apply = False
         self.calls: collections.Counter[str] = collections.Counter()
 
     # --- test hooks ----------------------------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, *operations: str, error: BaseException | None = None) -> None:
+    def fail_next(self, count: int = 1, *operations: str, error: BaseException | None = None,
+                  applied: bool = False) -> None:
         """Make the next ``count`` calls of the named operations (of any, when none is named) raise ``error``
-        (default: a ConnectionReset, which callers treat as transient) without touching the data."""
+        (default: a ConnectionReset, which callers treat as transient) without touching the data. With
+        ``applied`` only writes (put, txn) fail, and only after they were applied (default error: an
+        ``EtcdUnavailable`` saying the request may have been applied)."""
         self._failures = count
         self._failing = frozenset(operations)
         self._error = error
+        self._fail_after_apply = applied
 
     def break_watches(self, error: BaseException | None = None) -> None:
         """End every open watch with ``error``, as a dropped etcd stream would."""
@@ -118,9 +125,15 @@ class MemoryStore:
         self.calls[operation] += 1
         # etcd expires leases on its own; here the clock is only looked at when someone calls.
         self.expire_leases()
-        if self._failures and (not self._failing or operation in self._failing):
+        if self._failures and not self._fail_after_apply and (not self._failing or operation in self._failing):
             self._failures -= 1
             raise self._error or ConnectionReset(f"{operation} failed (injected)")
+
+    def _exit_write(self, operation: str) -> None:
+        if self._failures and self._fail_after_apply and (not self._failing or operation in self._failing):
+            self._failures -= 1
+            raise self._error or EtcdUnavailable(f"{operation} answer lost (injected): the request may have been "
+                                                 "applied", maybe_applied=True)
 
     # --- connection (nothing to connect to) ----------------------------------------------------------------
 
@@ -188,13 +201,16 @@ class MemoryStore:
     async def put(self, key: bytes, value: bytes, lease: int = 0) -> int:
         self._enter("put")
         self._apply([op_put(key, value, lease)])
+        self._exit_write("put")
         return self.revision
 
     async def txn(self, compare: Sequence[Compare], success: Sequence[RequestOp],
                   failure: Sequence[RequestOp] = ()) -> tuple[bool, TxnResponse]:
         self._enter("txn")
         ok = all(self._holds(c) for c in compare)
-        return ok, self._apply(success if ok else failure)
+        resp = self._apply(success if ok else failure)
+        self._exit_write("txn")
+        return ok, resp
 
     def _holds(self, c: Compare) -> bool:
         if c.range_end:

@@ -27,6 +27,7 @@ from daprjobs.scheduler.dispatcher import RouteKey, TriggerDispatcher
 from daprjobs.scheduler.jobwriter import JobWriter
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import HostList
+from daprjobs.scheduler.store_errors import answers_store_failures
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
 
     # --- unary ---------------------------------------------------------------------------------------------
 
+    @answers_store_failures("schedule job")
     async def ScheduleJob(self, request: scheduler_pb2.ScheduleJobRequest,
                           context: grpc.aio.ServicerContext) -> scheduler_pb2.ScheduleJobResponse:
         meta = request.metadata
@@ -83,6 +85,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         log.debug("job scheduled job=%s overwrite=%s", full, request.overwrite)
         return scheduler_pb2.ScheduleJobResponse()
 
+    @answers_store_failures("get job")
     async def GetJob(self, request: scheduler_pb2.GetJobRequest,
                      context: grpc.aio.ServicerContext) -> scheduler_pb2.GetJobResponse:
         await _require_identity(request.metadata, context)
@@ -94,6 +97,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         stored = stored_pb2.StoredJob.FromString(kv.value)
         return scheduler_pb2.GetJobResponse(job=_api_job(stored))
 
+    @answers_store_failures("delete job")
     async def DeleteJob(self, request: scheduler_pb2.DeleteJobRequest,
                         context: grpc.aio.ServicerContext) -> scheduler_pb2.DeleteJobResponse:
         await _require_identity(request.metadata, context)
@@ -103,6 +107,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         self._metrics.jobs_deleted.inc()
         return scheduler_pb2.DeleteJobResponse()
 
+    @answers_store_failures("list jobs")
     async def ListJobs(self, request: scheduler_pb2.ListJobsRequest,
                        context: grpc.aio.ServicerContext) -> scheduler_pb2.ListJobsResponse:
         meta = request.metadata
@@ -125,6 +130,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
                 jobs.append(scheduler_pb2.NamedJob(name=user, metadata=job_meta, job=_api_job(stored)))
         return scheduler_pb2.ListJobsResponse(jobs=jobs)
 
+    @answers_store_failures("delete jobs by prefix")
     async def DeleteByNamePrefix(self, request: scheduler_pb2.DeleteByNamePrefixRequest,
                                  context: grpc.aio.ServicerContext) -> scheduler_pb2.DeleteByNamePrefixResponse:
         meta = request.metadata
@@ -139,6 +145,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         await self._delete_prefix(prefix)
         return scheduler_pb2.DeleteByNamePrefixResponse()
 
+    @answers_store_failures("delete jobs by metadata")
     async def DeleteByMetadata(self, request: scheduler_pb2.DeleteByMetadataRequest,
                                context: grpc.aio.ServicerContext) -> scheduler_pb2.DeleteByMetadataResponse:
         meta = request.metadata

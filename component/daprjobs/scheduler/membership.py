@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from google.protobuf import any_pb2
 
 from daprjobs.etcd.api import Store, cmp_absent, cmp_value, op_put
+from daprjobs.etcd.failures import describe
 from daprjobs.etcd.keyspace import Keyspace
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.proto.stored.v1 import stored_pb2
@@ -138,7 +139,9 @@ class Membership:
         while True:
             await asyncio.sleep(interval)
             try:
-                ttl = await self._store.keepalive_once(self._lease)
+                # Bounded by the renewal interval: a stalled etcd (SIGSTOP) must not hold the loop past the
+                # moment it has to fence.
+                ttl = await asyncio.wait_for(self._store.keepalive_once(self._lease), timeout=interval)
                 if ttl <= 0:
                     log.error("membership lease lost replica=%s; re-joining", self.replica_id)
                     self._fence()
@@ -153,7 +156,7 @@ class Membership:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("lease renewal failed replica=%s: %s", self.replica_id, exc)
+                log.warning("lease renewal failed replica=%s reason=%s", self.replica_id, describe(exc))
                 if not self.fenced and time.monotonic() - self._last_renewal > fence_after:
                     log.error("cannot renew lease for %.1fs, fencing replica=%s", fence_after, self.replica_id)
                     self._fence()

@@ -23,6 +23,13 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 SUSPECT_S = 5.0
+# A daprjobs scheduler's mark on an answer caused by etcd (daprjobs.scheduler.store_errors): every replica shares
+# that etcd, so the call is not retried elsewhere and the replica is not suspected.
+STORE_FAILURE_KEY = "daprjobs-store-failure"
+
+
+def _store_failure(err: grpc.aio.AioRpcError) -> bool:
+    return any(key == STORE_FAILURE_KEY for key, _ in (err.trailing_metadata() or ()))
 
 
 class SchedulerJobsClient:
@@ -95,7 +102,8 @@ class SchedulerJobsClient:
             try:
                 return await getattr(entry[1], method)(request, timeout=remaining)
             except grpc.aio.AioRpcError as err:
-                if err.code() not in RETRYABLE or self.stopping or deadline - loop.time() < 0.2:
+                if err.code() not in RETRYABLE or self.stopping or deadline - loop.time() < 0.2 \
+                        or _store_failure(err):
                     raise
                 self._suspect_until[host] = loop.time() + SUSPECT_S
                 log.info("scheduler call retried on another host method=%s host=%s code=%s",
