@@ -83,7 +83,7 @@ async def test_a_watch_on_a_dead_member_ends_and_the_next_one_follows_a_live_mem
         again = store.watch_prefix(b"w/", revision + 1)
         _rev, events = await asyncio.wait_for(anext(again), HANG_BOUND_S)
         assert {e.kv.key for e in events} == {b"w/1"}
-        await again.aclose()
+        await again.aclose()  # type: ignore[attr-defined]
     finally:
         await store.close()
 

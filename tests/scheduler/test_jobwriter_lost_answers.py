@@ -71,7 +71,7 @@ async def test_when_etcd_cannot_be_read_back_the_error_says_the_write_may_have_b
     async def unreachable(*args: object, **kwargs: object) -> object:
         raise EtcdUnavailable("etcd unavailable (injected): nothing was applied", maybe_applied=False)
 
-    store.get_many = unreachable  # type: ignore[method-assign]
+    store.get_many = unreachable  # type: ignore[method-assign, assignment]
     with pytest.raises(EtcdUnavailable) as err:
         await writer.write(b"jobs/d", b"value-d", overwrite=False)
     assert err.value.maybe_applied
