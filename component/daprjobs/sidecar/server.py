@@ -20,6 +20,7 @@ from dapr.proto.runtime.v1 import metadata_pb2
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from daprjobs.scheduler.local_endpoint import LocalEndpoint
+from daprjobs.security.tls import add_port
 from daprjobs.sidecar.apphealth import AppHealthMonitor
 from daprjobs.sidecar.assembly import build_blocks
 from daprjobs.sidecar.block import BuildingBlock, SidecarAddress, SidecarServices
@@ -50,6 +51,7 @@ class Sidecar:
             config.namespace,
             streams_per_host=config.scheduler_job_streams,
             local=local_scheduler,
+            security=config.scheduler_link,
         )
         self.extended_metadata: dict[str, str] = {}
         self.app_health: AppHealthMonitor | None = None
@@ -141,7 +143,7 @@ class Sidecar:
         server.add_generic_rpc_handlers((DaprServiceRouter(methods, fallbacks),))
         address = f"{cfg.listen_host}:{cfg.dapr_grpc_port}"
         try:
-            self.address.grpc_port = server.add_insecure_port(address)
+            self.address.grpc_port = add_port(server, address, cfg.grpc_tls)
         except RuntimeError as exc:
             raise OSError(f"cannot listen for the gRPC API on {address}: {exc}") from exc
         await server.start()

@@ -22,6 +22,7 @@ import grpc
 
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.scheduler.local_endpoint import LocalEndpoint
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.schedulerlink.channels import rpc_error
 from daprjobs.sidecar.schedulerlink.grpc_transport import GrpcTriggerTransport
@@ -53,6 +54,7 @@ class SchedulerClient:
         rpc_timeout_s: float = 30.0,
         rng: random.Random | None = None,
         local: LocalEndpoint | None = None,
+        security: SchedulerLinkSecurity = PLAINTEXT,
         max_triggers_in_hand: int = MAX_TRIGGERS_IN_HAND,
     ) -> None:
         self.addresses = [a.strip() for a in addresses if a.strip()]
@@ -61,7 +63,8 @@ class SchedulerClient:
         self.streams_per_host = streams_per_host
         self.rng = rng or random.Random()
         self._handler = handler
-        self._jobs = SchedulerJobsClient(self.rng, rpc_timeout_s)
+        self._security = security
+        self._jobs = SchedulerJobsClient(self.rng, rpc_timeout_s, security)
         self._local = local
         self._local_jobs = LocalJobs(local, rpc_timeout_s) if local is not None else None
         self._gate = asyncio.Semaphore(max_triggers_in_hand)
@@ -78,7 +81,7 @@ class SchedulerClient:
         if not self.addresses:
             log.warning("no --scheduler-host-address: the Jobs API and job delivery are disabled")
             return
-        discovery = HostDiscovery(self.addresses, self._apply_hosts, self.rng)
+        discovery = HostDiscovery(self.addresses, self._apply_hosts, self.rng, self._security)
         self._tasks.append(asyncio.create_task(discovery.run(), name="scheduler-watchhosts"))
         self._tasks.append(asyncio.create_task(self._connector_loop(), name="scheduler-connector"))
 
@@ -189,7 +192,7 @@ class SchedulerClient:
         """How to reach ``host`` and with how many streams (in-process: one; several buy nothing there)."""
         if self._local is not None and host == self._local.address:
             return LocalTriggerTransport(self._local), 1
-        return GrpcTriggerTransport(host), self.streams_per_host
+        return GrpcTriggerTransport(host, self._security), self.streams_per_host
 
     async def _close_streams(self, hosts: list[str]) -> None:
         streams = [s for h in hosts for s in self._streams.pop(h, [])]

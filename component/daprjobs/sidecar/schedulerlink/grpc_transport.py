@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.schedulerlink.channels import scheduler_channel
 
@@ -59,11 +60,12 @@ class GrpcTriggerChannel:
 
 
 class GrpcTriggerTransport:
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, security: SchedulerLinkSecurity = PLAINTEXT) -> None:
         self.host = host
+        self._security = security
 
     async def open(self, initial: scheduler_pb2.WatchJobsRequest) -> GrpcTriggerChannel:
-        channel = scheduler_channel(self.host)
+        channel = scheduler_channel(self.host, self._security)
         try:
             call = scheduler_pb2_grpc.SchedulerStub(channel).WatchJobs()
             await call.write(initial)

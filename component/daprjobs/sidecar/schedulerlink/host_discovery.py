@@ -17,13 +17,16 @@ import grpc
 
 from daprjobs.core.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.schedulerlink.channels import scheduler_channel
 
 log = logging.getLogger(__name__)
 
 
 class HostDiscovery:
-    def __init__(self, seeds: Sequence[str], on_hosts: Callable[[list[str]], None], rng: random.Random) -> None:
+    def __init__(self, seeds: Sequence[str], on_hosts: Callable[[list[str]], None], rng: random.Random,
+                 security: SchedulerLinkSecurity = PLAINTEXT) -> None:
+        self._security = security
         self._seeds = list(dict.fromkeys(seeds))
         self._on_hosts = on_hosts
         self._rng = rng
@@ -63,7 +66,7 @@ class HostDiscovery:
 
     async def _watch(self, address: str) -> bool:
         """One WatchHosts stream; True if it delivered at least one host list."""
-        channel = scheduler_channel(address)
+        channel = scheduler_channel(address, self._security)
         delivered = False
         try:
             call = scheduler_pb2_grpc.SchedulerStub(channel).WatchHosts(scheduler_pb2.WatchHostsRequest())

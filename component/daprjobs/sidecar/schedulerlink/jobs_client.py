@@ -17,6 +17,7 @@ import grpc
 
 from daprjobs.core.backoff import Backoff
 from daprjobs.proto.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.schedulerlink.channels import rpc_error, scheduler_channel
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def _store_failure(err: grpc.aio.AioRpcError) -> bool:
 class SchedulerJobsClient:
     """The unary half of Dapr's Scheduler API, one channel per host."""
 
-    def __init__(self, rng: random.Random, rpc_timeout_s: float = 30.0) -> None:
+    def __init__(self, rng: random.Random, rpc_timeout_s: float = 30.0,
+                 security: SchedulerLinkSecurity = PLAINTEXT) -> None:
+        self._security = security
         self._rng = rng
         self.rpc_timeout_s = rpc_timeout_s
         self._hosts: tuple[str, ...] = ()
@@ -64,7 +67,7 @@ class SchedulerJobsClient:
             closing.add_done_callback(self._closing.discard)
         for host in new:
             if host not in self._stubs:
-                channel = scheduler_channel(host)
+                channel = scheduler_channel(host, self._security)
                 self._stubs[host] = (channel, scheduler_pb2_grpc.SchedulerStub(channel))
         self._hosts = new
         self._known.set()
