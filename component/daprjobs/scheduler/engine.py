@@ -308,7 +308,10 @@ class Engine:
             return
         prefix = names.prefix_from_metadata(meta)
         user_name = job.name[len(prefix):] if job.name.startswith(prefix) else job.name
-        message = scheduler_pb2.WatchJobsResponse(name=user_name, data=stored.job.payload, metadata=meta)
+        # The tick itself, not this attempt's time: retries and a new owner's re-fire carry the same trigger id.
+        tick = counters.scheduled_tick(job.parsed, job.state)
+        message = scheduler_pb2.WatchJobsResponse(name=user_name, data=stored.job.payload, metadata=meta,
+                                                  daprjobs_scheduled_unix_ns=scheduled_ns if tick is None else tick)
         job.inflight = True
         self._inflight += 1
         callback = partial(self._on_result, job, job.record.rev, scheduled_ns)

@@ -4,6 +4,8 @@
   ``AppCallbackAlpha/OnJobEventAlpha1`` (Node apps implement only that one).
 - HTTP apps: ``POST /job/<name>`` with ``content-type: application/json`` and the body rules of
   ``jobjson.http_trigger_body``.
+- A daprjobs scheduler's trigger id (daprjobs.core.trigger_id) travels as ``daprjobs-trigger-id``, so apps can
+  drop a tick delivered twice (at-least-once after a replica's kill -9); daprd sends no such header.
 - ``APP_API_TOKEN`` travels as ``dapr-api-token``. OK / 2xx and NOT_FOUND / 404 are success (404 is
   not retried); a connection failure is ``UNREACHABLE`` so the caller can tell a down app from a failing one.
 """
@@ -22,6 +24,7 @@ from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
 from google.protobuf import any_pb2
 from yarl import URL
 
+from daprjobs.core.trigger_id import TRIGGER_ID_HEADER
 from daprjobs.sidecar.errors import grpc_code_from_http
 from daprjobs.sidecar.jobs.jobjson import JobRenderError, http_trigger_body
 
@@ -44,7 +47,8 @@ def outcome_from_code(code: grpc.StatusCode) -> JobCallOutcome:
 
 
 class JobAppChannel(Protocol):
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome: ...
+    async def trigger_job(self, name: str, data: any_pb2.Any | None,
+                          trigger_id: str | None = None) -> JobCallOutcome: ...
 
     async def close(self) -> None: ...
 
@@ -88,22 +92,25 @@ class GrpcJobAppChannel:
         # on both RPCs for a job name it has no handler for.)
         self._alpha_only = False
 
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome:
+    async def trigger_job(self, name: str, data: any_pb2.Any | None,
+                          trigger_id: str | None = None) -> JobCallOutcome:
         request = job_event_request(name, data)
+        metadata = (*self._metadata, (TRIGGER_ID_HEADER, trigger_id)) if trigger_id else self._metadata
         async with self._slots:
-            return await self._trigger(name, request)
+            return await self._trigger(name, request, metadata)
 
-    async def _trigger(self, name: str, request: appcallback_pb2.JobEventRequest) -> JobCallOutcome:
+    async def _trigger(self, name: str, request: appcallback_pb2.JobEventRequest,
+                       metadata: tuple[tuple[str, str], ...]) -> JobCallOutcome:
         try:
             if self._alpha_only:
-                await self._alpha.OnJobEventAlpha1(request, metadata=self._metadata)
+                await self._alpha.OnJobEventAlpha1(request, metadata=metadata)
                 return JobCallOutcome.SUCCESS
             try:
-                await self._stable.OnJobEvent(request, metadata=self._metadata)
+                await self._stable.OnJobEvent(request, metadata=metadata)
             except grpc.aio.AioRpcError as err:
                 if err.code() != grpc.StatusCode.UNIMPLEMENTED:
                     raise
-                await self._alpha.OnJobEventAlpha1(request, metadata=self._metadata)
+                await self._alpha.OnJobEventAlpha1(request, metadata=metadata)
                 self._alpha_only = True
         except grpc.aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.UNAVAILABLE:
@@ -132,14 +139,16 @@ class HttpJobAppChannel:
     def job_url(self, name: str) -> URL:
         return URL.build(scheme="http", host=self._host, port=self._port, path="/job/" + name.removeprefix("/"))
 
-    async def trigger_job(self, name: str, data: any_pb2.Any | None) -> JobCallOutcome:
+    async def trigger_job(self, name: str, data: any_pb2.Any | None,
+                          trigger_id: str | None = None) -> JobCallOutcome:
         try:
             body = http_trigger_body(data)
         except JobRenderError as exc:
             log.error("cannot build the job request body name=%s error=%s", name, exc)
             return JobCallOutcome.FAILED
         try:
-            async with self._session.post(self.job_url(name), data=body, headers=self._headers) as resp:
+            headers = {**self._headers, TRIGGER_ID_HEADER: trigger_id} if trigger_id else self._headers
+            async with self._session.post(self.job_url(name), data=body, headers=headers) as resp:
                 await resp.read()
                 status = resp.status
         except aiohttp.ClientConnectionError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from daprjobs.core.names import is_internal_job
+from daprjobs.core.trigger_id import trigger_id
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.sidecar.apphealth import AppHealthMonitor
 from daprjobs.sidecar.block import AckStatus
@@ -40,7 +41,9 @@ class JobTriggerConsumer:
                      trigger.name, self._app_id)
             return None
         data = trigger.data if trigger.HasField("data") else None
-        result = await self._app.trigger_job(trigger.name, data)
+        tick = trigger.daprjobs_scheduled_unix_ns if trigger.HasField("daprjobs_scheduled_unix_ns") else None
+        result = await self._app.trigger_job(trigger.name, data,
+                                             trigger_id(trigger.name, tick) if tick is not None else None)
         if result is JobCallOutcome.UNREACHABLE:
             if self._health is not None and not await self._health.recheck():
                 log.info("app is down, job left for redelivery name=%s app_id=%s", trigger.name, self._app_id)

@@ -118,16 +118,18 @@ class WatchJobsRequestResult(_message.Message):
     def __init__(self, id: _Optional[int] = ..., status: _Optional[_Union[WatchJobsRequestResultStatus, str]] = ...) -> None: ...
 
 class WatchJobsResponse(_message.Message):
-    __slots__ = ("name", "id", "data", "metadata")
+    __slots__ = ("name", "id", "data", "metadata", "daprjobs_scheduled_unix_ns")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    DAPRJOBS_SCHEDULED_UNIX_NS_FIELD_NUMBER: _ClassVar[int]
     name: str
     id: int
     data: _any_pb2.Any
     metadata: JobMetadata
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., data: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., metadata: _Optional[_Union[JobMetadata, _Mapping]] = ...) -> None: ...
+    daprjobs_scheduled_unix_ns: int
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., data: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., metadata: _Optional[_Union[JobMetadata, _Mapping]] = ..., daprjobs_scheduled_unix_ns: _Optional[int] = ...) -> None: ...
 
 class ScheduleJobRequest(_message.Message):
     __slots__ = ("name", "job", "metadata", "overwrite")
