@@ -37,6 +37,7 @@ from daprjobs.etcd.api import (
     prefix_end,
 )
 from daprjobs.etcd.failures import EtcdUnavailable, certainly_not_sent, describe, is_retryable
+from daprjobs.etcd.tls_client import EtcdClientTls, etcd_client
 
 # Callers written before daprjobs.etcd.api existed import these from here.
 __all__ = [
@@ -70,12 +71,13 @@ class EtcdStore:
     """
 
     def __init__(self, endpoints: Sequence[str], username: str | None = None, password: str | None = None,
-                 timeout: float = DEFAULT_CALL_TIMEOUT_S) -> None:
+                 timeout: float = DEFAULT_CALL_TIMEOUT_S, *, tls: EtcdClientTls | None = None) -> None:
         if not endpoints:
             raise ValueError("at least one etcd endpoint is required")
         self._endpoints = [_host_port(e) for e in endpoints]
         self._username = username
         self._password = password
+        self._tls = tls
         self.timeout = timeout
         self._client: aetcd.Client | None = None
         self._next_endpoint = 0
@@ -96,13 +98,13 @@ class EtcdStore:
                 return
             host, port = self._endpoints[self._next_endpoint % len(self._endpoints)]
             self._next_endpoint += 1
-            client = aetcd.Client(host=host, port=port, username=self._username, password=self._password,
-                                  timeout=max(1, int(self.timeout)),
-                                  options={"grpc.max_receive_message_length": 256 * 1024 * 1024,
-                                           "grpc.max_send_message_length": 256 * 1024 * 1024,
-                                           # a restarted member is dialled again quickly
-                                           "grpc.initial_reconnect_backoff_ms": 100,
-                                           "grpc.max_reconnect_backoff_ms": 1000})
+            client = etcd_client(self._tls, host=host, port=port, username=self._username,
+                                 password=self._password, timeout=max(1, int(self.timeout)),
+                                 options={"grpc.max_receive_message_length": 256 * 1024 * 1024,
+                                          "grpc.max_send_message_length": 256 * 1024 * 1024,
+                                          # a restarted member is dialled again quickly
+                                          "grpc.initial_reconnect_backoff_ms": 100,
+                                          "grpc.max_reconnect_backoff_ms": 1000})
             await client.connect()
             self._client = client
 

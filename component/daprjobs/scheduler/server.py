@@ -65,7 +65,8 @@ class SchedulerReplica:
         self.clock = clock or SystemClock()
         self.keys = Keyspace(config.key_prefix)
         # A test may hand in a MemoryStore; otherwise the configured etcd.
-        self.store: Store = store or EtcdStore(config.etcd_endpoints, config.etcd_username, config.etcd_password)
+        self.store: Store = store or EtcdStore(config.etcd_endpoints, config.etcd_username, config.etcd_password,
+                                               tls=config.etcd_tls)
         self.metrics = SchedulerMetrics()
         self.dispatcher = TriggerDispatcher()
         self.writer = CounterWriter(self.store, self.keys, config.etcd_max_txn_ops)
