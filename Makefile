@@ -7,7 +7,7 @@ NODE_STAMP := tests/node/node_modules/.installed
 SCENARIO ?=
 BENCH_ARGS ?=
 
-.PHONY: run test lint proto bench install clean node fuzz
+.PHONY: run test lint proto bench install clean node fuzz chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ proto: $(STAMP)
 ## bench: every scenario (or SCENARIO=name), results under bench/results/
 bench: $(STAMP)
 	$(PY) -m bench $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
+
+## chaos: fault injection (kill -9, SIGTERM, SIGSTOP, etcd member loss, app/sidecar down, dead seed), under 15 min
+chaos: $(STAMP)
+	$(PY) -m chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .daprjobs tests/node/node_modules
