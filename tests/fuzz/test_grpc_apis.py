@@ -93,10 +93,6 @@ def test_sidecar_grpc_jobs_calls_are_handled(fuzz_stack: FuzzStack, sidecar_chan
     fuzz_stack.assert_guarded_jobs_unchanged()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grpc-python answers UNKNOWN 'Unexpected DecodeError' when a request does not decode; daprd (Go gRPC) answers "
-    "INTERNAL 'grpc: error unmarshalling request'. Fix: wrap each handler's request_deserializer in the Dapr "
-    "router so an undecodable request aborts INTERNAL; then drop this marker"))
 @fuzz_settings(bounded_examples=40)
 @given(name=st.sampled_from(sorted(n for n, m in DAPR_METHODS.items()
                                    if not m.client_streaming and not m.server_streaming)),

@@ -43,6 +43,49 @@ def _unimplemented_handler(method: str) -> grpc.RpcMethodHandler:
     return grpc.unary_unary_rpc_method_handler(unary)
 
 
+class _Undecodable:
+    """What a request that is not valid protobuf decodes to: the handler then aborts INTERNAL, as Go gRPC does."""
+
+    def __init__(self, error: Exception) -> None:
+        self.message = f"grpc: error unmarshalling request: {error}"
+
+
+def _decode_guarded(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """``handler`` with a deserializer that never raises (grpc-python would answer UNKNOWN with a Python repr).
+
+    Unary requests only: a stream's messages are decoded inside the call, where a failure already ends it.
+    """
+    decode = handler.request_deserializer
+    if decode is None or handler.request_streaming:
+        return handler
+
+    def tolerant(data: bytes) -> Any:
+        try:
+            return decode(data)
+        except Exception as exc:  # DecodeError, or any other parse failure of the bytes
+            return _Undecodable(exc)
+
+    kwargs = {"request_deserializer": tolerant, "response_serializer": handler.response_serializer}
+    if handler.unary_unary is not None:
+        unary = handler.unary_unary
+
+        async def guarded_unary(request: Any, context: Context) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(grpc.StatusCode.INTERNAL, request.message)
+            return await unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(guarded_unary, **kwargs)
+    stream = handler.unary_stream
+
+    async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
+        if isinstance(request, _Undecodable):
+            await context.abort(grpc.StatusCode.INTERNAL, request.message)
+        async for item in stream(request, context):
+            yield item
+
+    return grpc.unary_stream_rpc_method_handler(guarded_stream, **kwargs)
+
+
 class DaprServiceRouter(grpc.GenericRpcHandler):
     def __init__(
         self, methods: Mapping[str, grpc.RpcMethodHandler], fallbacks: Sequence[grpc.GenericRpcHandler] = ()
@@ -52,7 +95,8 @@ class DaprServiceRouter(grpc.GenericRpcHandler):
             raise ValueError(f"not methods of {SERVICE_NAME}: {', '.join(unknown)}")
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
         for name in ALL_METHODS:
-            handler = methods.get(name) or _unimplemented_handler(name)
+            served = methods.get(name)
+            handler = _decode_guarded(served) if served is not None else _unimplemented_handler(name)
             self._handlers[f"/{SERVICE_NAME}/{name}"] = handler
         self._fallbacks = tuple(fallbacks)
 

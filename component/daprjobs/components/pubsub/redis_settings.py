@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from daprjobs.core.go_duration import parse_go_duration
 from daprjobs.core.timeunits import NS_PER_MS, NS_PER_SECOND
@@ -22,7 +22,7 @@ class ComponentMetadataError(ValueError):
 class RedisStreamsSettings:
     host: str
     port: int
-    password: str | None
+    password: str | None = field(repr=False)
     username: str | None
     tls: bool
     db: int

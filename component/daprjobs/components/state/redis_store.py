@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -39,7 +39,7 @@ from daprjobs.components.state.ttl import expire_time_metadata
 class RedisStateSettings:
     host: str
     port: int
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     username: str | None = None
     tls: bool = False
     db: int = 0
