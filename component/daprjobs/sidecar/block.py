@@ -35,7 +35,7 @@ from daprjobs.sidecar.config import SidecarConfig
 
 if TYPE_CHECKING:
     from daprjobs.sidecar.apphealth import AppHealthMonitor
-    from daprjobs.sidecar.jobsclient import JobsClient
+    from daprjobs.sidecar.jobsclient import JobsClient, JobsLink
     from daprjobs.sidecar.metrics import SidecarMetrics
 
 SERVICE_NAME = "dapr.proto.runtime.v1.Dapr"
@@ -80,6 +80,8 @@ class SidecarServices:
     app_health: AppHealthMonitor | None = None
     etcd_endpoints: list[str] = field(default_factory=list)
     address: SidecarAddress = field(default_factory=SidecarAddress)
+    # A scheduler link for another app id (a block's internal jobs); None where no scheduler is configured.
+    open_jobs_link: Callable[[str], JobsLink] | None = None
 
 
 class TriggerConsumer(Protocol):

@@ -6,9 +6,13 @@ delete jobs through this protocol; ``SchedulerClient`` implements it over Dapr's
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from daprjobs.proto.scheduler.v1 import scheduler_pb2
+
+AckStatus = scheduler_pb2.WatchJobsRequestResultStatus
+TriggerCallback = Callable[[scheduler_pb2.WatchJobsResponse], Awaitable[AckStatus | None]]
 
 
 class JobsClient(Protocol):
@@ -33,3 +37,19 @@ class JobsClient(Protocol):
     def set_actor_types(self, types: list[str]) -> None:
         """(Re)open the trigger streams so reminders of these actor types reach this sidecar."""
         ...
+
+
+class JobsLink(JobsClient, Protocol):
+    """A scheduler link of a block's own: its jobs live under another app id, its triggers go to ``handler``.
+
+    Pub/sub's delayed messages use one, so they are delivered whether or not the app answers (the app's own job
+    streams open only while it does) and never show in the app's ListJobs.
+    """
+
+    def set_trigger_handler(self, handler: TriggerCallback) -> None: ...
+
+    def set_app_target(self, on: bool) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, handler_grace_s: float = 5.0) -> None: ...

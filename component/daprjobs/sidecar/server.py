@@ -45,14 +45,8 @@ class Sidecar:
         self.config = config
         self.metrics = SidecarMetrics(config.app_id)
         # local_scheduler: a replica in this process (daprjobs run), reached without gRPC.
-        self.scheduler = SchedulerClient(
-            config.scheduler_host_addresses,
-            config.app_id,
-            config.namespace,
-            streams_per_host=config.scheduler_job_streams,
-            local=local_scheduler,
-            security=config.scheduler_link,
-        )
+        self._local_scheduler = local_scheduler
+        self.scheduler = self._scheduler_link(config.app_id, config.scheduler_job_streams)
         self.extended_metadata: dict[str, str] = {}
         self.app_health: AppHealthMonitor | None = None
         self.blocks: list[BuildingBlock] = []
@@ -65,6 +59,15 @@ class Sidecar:
         self._http_runner: web.AppRunner | None = None
         self._metrics_runner: web.AppRunner | None = None
         self._ready = False
+
+    def _scheduler_link(self, app_id: str, streams_per_host: int) -> SchedulerClient:
+        cfg = self.config
+        return SchedulerClient(cfg.scheduler_host_addresses, app_id, cfg.namespace, streams_per_host=streams_per_host,
+                               local=self._local_scheduler, security=cfg.scheduler_link)
+
+    def _open_jobs_link(self, app_id: str) -> SchedulerClient:
+        """A block's own link (one stream per host): see ``SidecarServices.open_jobs_link``."""
+        return self._scheduler_link(app_id, 1)
 
     @property
     def ready(self) -> bool:
@@ -97,6 +100,7 @@ class Sidecar:
         services = SidecarServices(
             config=cfg, scheduler=self.scheduler, http_session=self._session, metrics=self.metrics,
             app_health=self.app_health, etcd_endpoints=cfg.resolved_etcd_endpoints(), address=self.address,
+            open_jobs_link=self._open_jobs_link if cfg.scheduler_host_addresses else None,
         )
         info = RuntimeInfoBlock(cfg.app_id, cfg.max_body_size, self.metadata, lambda: self._ready,
                                 self.extended_metadata)

@@ -93,3 +93,25 @@ async def test_survives_sidecar_and_scheduler_restart(make_sidecar: SidecarFacto
     delivery = app.at("/later")[0]
     assert delivery.event["data"] == {"m": 1}
     assert parse_rfc3339(delivery.received_at) >= parse_rfc3339(at)
+
+
+async def test_published_by_a_sidecar_whose_app_does_not_answer(make_sidecar: SidecarFactory) -> None:
+    """A publish-only app (no app port, so no app job streams) still gets its delayed messages out: they ride the
+    sidecar's internal link, not the app's job streams."""
+    name = topic()
+    app = await subscriber(name)
+    try:
+        receiver = await make_sidecar("delay-receiver", app_port=app.port)
+        await eventually(lambda: receiver.sidecar.metadata().subscriptions, what="subscribed")
+        publisher = await make_sidecar("delay-publisher", scheduler_of=receiver)
+        at = rfc3339_in(2)
+        base = f"http://127.0.0.1:{publisher.sidecar.http_port}"
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{base}/v1.0/publish/pubsub/{name}?metadata.scheduledSendTime={at}", json={"m": 2}) as r:
+            assert r.status == 204
+        await eventually(lambda: app.at("/later"), timeout=60, what="delayed message from a publish-only app")
+    finally:
+        await app.stop()
+    delivery = app.at("/later")[0]
+    assert delivery.event["data"] == {"m": 2}
+    assert parse_rfc3339(delivery.received_at) >= parse_rfc3339(at)

@@ -26,7 +26,8 @@ from daprjobs.sidecar.block import (
     dapr_stream_stream,
     dapr_unary,
 )
-from daprjobs.sidecar.pubsub.delayed import DelayedPublisher
+from daprjobs.sidecar.jobsclient import JobsLink
+from daprjobs.sidecar.pubsub.delayed import DelayedPublisher, internal_app_id
 from daprjobs.sidecar.pubsub.grpc_api import PublishGrpcApi
 from daprjobs.sidecar.pubsub.http_api import PublishHttpApi
 from daprjobs.sidecar.pubsub.publisher import Publisher
@@ -63,7 +64,15 @@ class PubSubBlock(BlockBase):
         cfg = services.config
         self.components: dict[str, PubSubComponent] = (
             dict(components) if components is not None else components_from_config(services))
-        self.delayed = DelayedPublisher(services.scheduler, cfg.app_id, cfg.namespace, self.components.get)
+        # Delayed messages ride a scheduler link of their own, so they go out even while the app is down or
+        # when it has no app port at all (the app's job streams open only while it answers).
+        self._delayed_link: JobsLink | None = None
+        held_by = cfg.app_id
+        if services.open_jobs_link is not None and self.components:
+            held_by = internal_app_id(cfg.app_id)
+            self._delayed_link = services.open_jobs_link(held_by)
+        self.delayed = DelayedPublisher(self._delayed_link or services.scheduler, held_by, cfg.namespace,
+                                        self.components.get)
         self.scopes = {r.name: TopicScopes.from_metadata(r.metadata, cfg.app_id)
                        for r in cfg.resources if r.name in self.components}
         self.publisher = Publisher(self.components, cfg.app_id, self.delayed, self.scopes)
@@ -107,6 +116,10 @@ class PubSubBlock(BlockBase):
                 log.error("pubsub component failed to initialise, not served app_id=%s component=%s error=%s",
                           self._services.config.app_id, name, exc)
                 del self.components[name]
+        if self._delayed_link is not None:
+            self._delayed_link.set_trigger_handler(self.delayed.deliver)
+            self._delayed_link.set_app_target(True)
+            await self._delayed_link.start()
         self._app = self._subscriber_app()
         if self._app is not None and self.components:
             self._subscribing = asyncio.create_task(self._subscribe_app(self._app), name="pubsub-subscribe")
@@ -157,6 +170,8 @@ class PubSubBlock(BlockBase):
         return []
 
     async def stop(self) -> None:
+        if self._delayed_link is not None:
+            await self._delayed_link.stop()
         if self._subscribing is not None:
             self._subscribing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -3,8 +3,10 @@
 Publish metadata ``scheduledSendTime`` (RFC3339) or ``scheduledSendDelay`` (Go duration, e.g. ``90s``,
 ``1h30m``) makes the publish call store the ready-made broker message as a one-shot internal job
 (``daprjobs.internal.pubsub.<uuid>``) of the publishing app in the scheduler, in etcd, before it returns.
-The scheduler fires it at or after its due time (never before) through any live sidecar of the app, which
-then publishes it; a failed publish is retried by the job's failure policy (every 5 s, without limit), so
+The job belongs to the app's internal id (``<app id>.daprjobs-internal``), which every sidecar of the app watches
+over a link of its own: the scheduler fires it at or after its due time (never before) through any live sidecar
+of the app, whether or not the app itself answers, and the app's ListJobs never shows it. That sidecar then
+publishes it; a failed publish is retried by the job's failure policy (every 5 s, without limit), so
 the message survives restarts of sidecars, schedulers and the broker. A time that has already passed
 publishes at once. Broker-native keys (Service Bus ``ScheduledEnqueueTimeUtc``, Pulsar ``deliverAt``…)
 are not read here: they go to the component untouched.
@@ -36,8 +38,14 @@ log = logging.getLogger(__name__)
 SCHEDULED_SEND_TIME = "scheduledSendTime"
 SCHEDULED_SEND_DELAY = "scheduledSendDelay"
 JOB_PREFIX = INTERNAL_JOB_PREFIX + "pubsub."
+INTERNAL_APP_SUFFIX = ".daprjobs-internal"
 _DATA_TYPE_URL = "type.googleapis.com/google.protobuf.BytesValue"
 _RETRY_INTERVAL_S = 5
+
+
+def internal_app_id(app_id: str) -> str:
+    """The app id under which an app's delayed messages are held (a scheduler app of its own)."""
+    return app_id + INTERNAL_APP_SUFFIX
 
 
 def send_time_ns(metadata: Mapping[str, str], now_ns: int) -> int | None:
