@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daprjobs import run
+from daprjobs import eventloop, run
 from daprjobs.scheduler import options as scheduler_options
 from daprjobs.sidecar import options as sidecar_options
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, command in COMMANDS.items():
         sub_parser = sub.add_parser(name, help=command.help, description=command.help)
         sub_parser.add_argument("--log-level", default="info", choices=["debug", "info", "warn", "warning", "error"])
+        eventloop.add_argument(sub_parser)
         command.add_arguments(sub_parser)
     return parser
 
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
     configure_logging("warning" if args.log_level == "warn" else args.log_level)
+    try:
+        eventloop.install(args.event_loop)
+    except ValueError as exc:
+        parser.error(str(exc))
     return int(COMMANDS[args.command].main(args) or 0)
 
 

@@ -81,7 +81,7 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
             self._metrics.jobs_created_failed.inc()
             await _fail(context, grpc.StatusCode.ALREADY_EXISTS, f"job already exists: '{full}'")
         kind = "actor" if meta.target.WhichOneof("type") == "actor" else "job"
-        self._metrics.jobs_created.labels(type=kind).inc()
+        self._metrics.created(kind).inc()
         log.debug("job scheduled job=%s overwrite=%s", full, request.overwrite)
         return scheduler_pb2.ScheduleJobResponse()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -25,3 +27,11 @@ class SchedulerMetrics:
         self.owned_jobs = Gauge("daprjobs_scheduler_owned_jobs", "Jobs this replica currently triggers",
                                 registry=r)
         self.members = Gauge("daprjobs_scheduler_members", "Live scheduler replicas seen by this one", registry=r)
+        self._created_by_type: dict[str, Any] = {}
+
+    def created(self, kind: str) -> Any:
+        """``jobs_created`` for ``kind`` (job/actor), its label child bound once, not looked up per ScheduleJob."""
+        child = self._created_by_type.get(kind)
+        if child is None:
+            child = self._created_by_type[kind] = self.jobs_created.labels(type=kind)
+        return child
