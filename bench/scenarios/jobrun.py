@@ -64,13 +64,13 @@ def sdk_register(ctx: ScenarioContext, sidecar: SidecarProcess, prefix: str, cou
 
 
 def calibrated_due(ctx: ScenarioContext, sidecar: SidecarProcess, count: int, margin: float = 1.25,
-                   extra_s: float = 3.0) -> tuple[int, float]:
+                   extra_s: float = 3.0, cal_prefix: str = "cal-") -> tuple[int, float]:
     """A due instant by which ``count`` jobs will surely be scheduled; returns (due ns, measured jobs/s).
 
-    The calibration jobs (``cal-*``) are due in 2100 and stay stored, idle, for the rest of the scenario.
+    The calibration jobs (``cal_prefix*``, one prefix per calibration in a deployment) are due in 2100 and stay stored, idle, for the rest of the scenario.
     """
     calibration = min(1000, max(50, count // 10))
-    result = sdk_register(ctx, sidecar, "cal-", calibration, FAR_FUTURE_NS)
+    result = sdk_register(ctx, sidecar, cal_prefix, calibration, FAR_FUTURE_NS)
     rate = max(50.0, float(result["rate_per_s"]))
     due = time.time_ns() + int((count / rate * margin + extra_s) * NS_PER_S)
     ctx.detail("calibration", {"jobs": calibration, "rate_per_s": round(rate, 1)})
