@@ -26,11 +26,13 @@ from bench.scenarios import (
     invoke,
     lateness,
     peer,
+    pubsub,
     recurring,
     register,
     reminders,
     replicas,
     scale,
+    state,
     trigger,
 )
 from tests.support.processes import PortAllocator, ProcessSupervisor, signals_raise_system_exit
@@ -50,6 +52,8 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "reminders": reminders.run,
     "peer": peer.run,
     "invoke": invoke.run,
+    "pubsub": pubsub.run,
+    "state": state.run,
 }
 
 

@@ -14,7 +14,8 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SCENARIOS = {"register", "trigger", "run", "lateness", "recurring", "scale", "replicas", "reminders", "peer"}
+SCENARIOS = {"register", "trigger", "run", "lateness", "recurring", "scale", "replicas", "reminders", "peer", "invoke",
+             "pubsub", "state"}
 CORRECTNESS = ("delivered", "duplicates", "early")
 
 
