@@ -44,6 +44,12 @@ def test_scheduler_proto_is_wire_compatible_with_dapr() -> None:
     assert job.fields_by_name["failure_policy"].message_type.full_name == "dapr.proto.common.v1.JobFailurePolicy"
     assert {f.name: f.number for f in scheduler_pb2.WatchJobsResponse.DESCRIPTOR.fields} == {
         "name": 1, "id": 2, "data": 3, "metadata": 4,
-        # daprjobs' one extension (the trigger's tick), numbered far from Dapr's: daprd skips it as unknown.
-        "daprjobs_scheduled_unix_ns": 1001,
+        # daprjobs' extensions, numbered far from Dapr's: daprd skips them as unknown. The tick of the trigger, and
+        # a batch of triggers, sent only on streams that asked for it (scheduler/watch_batching.py).
+        "daprjobs_scheduled_unix_ns": 1001, "daprjobs_batch": 1002,
+    }
+    assert {f.name: f.number for f in scheduler_pb2.WatchJobsRequest.DESCRIPTOR.fields} == {
+        "initial": 1, "result": 2,
+        # daprjobs' batched acks, sent only to a scheduler that confirmed batching: Dapr's never gets one.
+        "daprjobs_results": 1002,
     }

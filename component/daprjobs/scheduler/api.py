@@ -28,6 +28,7 @@ from daprjobs.scheduler.jobwriter import JobWriter
 from daprjobs.scheduler.metrics import SchedulerMetrics
 from daprjobs.scheduler.ownership import HostList
 from daprjobs.scheduler.store_errors import answers_store_failures
+from daprjobs.scheduler.watch_batching import BATCH_HEADER, requested_batch, results_in, take_batch
 
 log = logging.getLogger(__name__)
 
@@ -183,19 +184,21 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
         if not seen or scheduler_pb2.JOB_TARGET_TYPE_ACTOR_REMINDER in seen:
             routes.extend(("actor", initial.namespace, t) for t in dict.fromkeys(initial.actor_types))
         await self._ready.wait()
+        # A daprjobs sidecar may ask for batched messages (watch_batching); daprd does not and gets Dapr's protocol.
+        batch = requested_batch(context.invocation_metadata())
+        if batch > 1:
+            await context.send_initial_metadata(((BATCH_HEADER, str(batch)),))
         stream = self._dispatcher.new_stream(initial.app_id, initial.namespace, routes)
         self._dispatcher.register(stream)
         self._metrics.sidecars_connected.set(self._dispatcher.connected_streams())
-        log.info("sidecar stream connected app_id=%s namespace=%s actor_types=%s stream=%d", initial.app_id,
-                 initial.namespace, ",".join(initial.actor_types), stream.stream_id)
+        log.info("sidecar stream connected app_id=%s namespace=%s actor_types=%s stream=%d batch=%d", initial.app_id,
+                 initial.namespace, ",".join(initial.actor_types), stream.stream_id, batch)
 
         async def read_acks() -> None:
             try:
                 async for req in request_iterator:
-                    if req.WhichOneof("watch_job_request_type") != "result":
-                        log.debug("ignoring non-result message on stream=%d", stream.stream_id)
-                        continue
-                    self._dispatcher.ack(stream, req.result.id, req.result.status)
+                    for result in results_in(req):
+                        self._dispatcher.ack(stream, result.id, result.status)
             except (asyncio.CancelledError, grpc.aio.AioRpcError):
                 pass
             except Exception:
@@ -209,7 +212,10 @@ class SchedulerService(scheduler_pb2_grpc.SchedulerServicer):
                 message = await stream.outbox.get()
                 if message is None:
                     return
+                message, ended = take_batch(stream.outbox, message, batch)
                 yield message
+                if ended:
+                    return
         finally:
             reader.cancel()
             self._dispatcher.unregister(stream)

@@ -36,6 +36,9 @@ class LocalCallContext:
         self.details = ""
         self.trailing: tuple[tuple[str, str | bytes], ...] = ()
 
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ()  # in-process: no batching asked (nothing to frame)
+
     def set_trailing_metadata(self, trailing_metadata: tuple[tuple[str, str | bytes], ...]) -> None:
         self.trailing = tuple(trailing_metadata)
 

@@ -26,7 +26,7 @@ from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from dapr.proto.common.v1 import common_pb2 as dapr_dot_proto_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'dapr/proto/scheduler/v1/scheduler.proto\x12\x17\x64\x61pr.proto.scheduler.v1\x1a\x19google/protobuf/any.proto\x1a!dapr/proto/common/v1/common.proto\"\x85\x02\n\x03Job\x12\x15\n\x08schedule\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07repeats\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x15\n\x08\x64ue_time\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x10\n\x03ttl\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\"\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x14.google.protobuf.Any\x12\x43\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\x0b\x32&.dapr.proto.common.v1.JobFailurePolicyH\x04\x88\x01\x01\x42\x0b\n\t_scheduleB\n\n\x08_repeatsB\x0b\n\t_due_timeB\x06\n\x04_ttlB\x11\n\x0f_failure_policy\"\x0b\n\tTargetJob\"/\n\x13TargetActorReminder\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"\x8d\x01\n\x11JobTargetMetadata\x12\x31\n\x03job\x18\x01 \x01(\x0b\x32\".dapr.proto.scheduler.v1.TargetJobH\x00\x12=\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32,.dapr.proto.scheduler.v1.TargetActorReminderH\x00\x42\x06\n\x04type\"\x9e\x01\n\x0bJobMetadata\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12:\n\x06target\x18\x03 \x01(\x0b\x32*.dapr.proto.scheduler.v1.JobTargetMetadata\x12\x1c\n\x0f\x63oncurrency_key\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\x12\n\x10_concurrency_key\"\xb4\x01\n\x10WatchJobsRequest\x12\x43\n\x07initial\x18\x01 \x01(\x0b\x32\x30.dapr.proto.scheduler.v1.WatchJobsRequestInitialH\x00\x12\x41\n\x06result\x18\x02 \x01(\x0b\x32/.dapr.proto.scheduler.v1.WatchJobsRequestResultH\x00\x42\x18\n\x16watch_job_request_type\"%\n\x15\x43oncurrencyLimitActor\x12\x0c\n\x04type\x18\x01 \x01(\t\"\x91\x01\n\x10\x43oncurrencyLimit\x12\x16\n\x0emax_concurrent\x18\x01 \x01(\x05\x12\x11\n\x04name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12?\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32..dapr.proto.scheduler.v1.ConcurrencyLimitActorH\x00\x42\x08\n\x06targetB\x07\n\x05_name\"\xda\x01\n\x17WatchJobsRequestInitial\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tor_types\x18\x03 \x03(\t\x12@\n\x10\x61\x63\x63\x65pt_job_types\x18\x04 \x03(\x0e\x32&.dapr.proto.scheduler.v1.JobTargetType\x12\x45\n\x12\x63oncurrency_limits\x18\x05 \x03(\x0b\x32).dapr.proto.scheduler.v1.ConcurrencyLimit\"k\n\x16WatchJobsRequestResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x45\n\x06status\x18\x02 \x01(\x0e\x32\x35.dapr.proto.scheduler.v1.WatchJobsRequestResultStatus\"\xd2\x01\n\x11WatchJobsResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\x04\x12\"\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x14.google.protobuf.Any\x12\x36\n\x08metadata\x18\x04 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12(\n\x1a\x64\x61prjobs_scheduled_unix_ns\x18\xe9\x07 \x01(\x04H\x00\x88\x01\x01\x42\x1d\n\x1b_daprjobs_scheduled_unix_ns\"\x98\x01\n\x12ScheduleJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x03job\x18\x02 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12\x11\n\toverwrite\x18\x04 \x01(\x08\"\x15\n\x13ScheduleJobResponse\"U\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\";\n\x0eGetJobResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\"X\n\x10\x44\x65leteJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"\x13\n\x11\x44\x65leteJobResponse\"I\n\x0fListJobsRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"{\n\x08NamedJob\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12)\n\x03job\x18\x03 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\"C\n\x10ListJobsResponse\x12/\n\x04jobs\x18\x01 \x03(\x0b\x32!.dapr.proto.scheduler.v1.NamedJob\"\x13\n\x11WatchHostsRequest\"\x17\n\x04Host\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"B\n\x12WatchHostsResponse\x12,\n\x05hosts\x18\x01 \x03(\x0b\x32\x1d.dapr.proto.scheduler.v1.Host\"\x83\x01\n\x17\x44\x65leteByMetadataRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12\x1c\n\x0fid_prefix_match\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\x12\n\x10_id_prefix_match\"\x1a\n\x18\x44\x65leteByMetadataResponse\"h\n\x19\x44\x65leteByNamePrefixRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"\x1c\n\x1a\x44\x65leteByNamePrefixResponse*L\n\rJobTargetType\x12\x17\n\x13JOB_TARGET_TYPE_JOB\x10\x00\x12\"\n\x1eJOB_TARGET_TYPE_ACTOR_REMINDER\x10\x01*7\n\x1cWatchJobsRequestResultStatus\x12\x0b\n\x07SUCCESS\x10\x00\x12\n\n\x06\x46\x41ILED\x10\x01\x32\xee\x06\n\tScheduler\x12j\n\x0bScheduleJob\x12+.dapr.proto.scheduler.v1.ScheduleJobRequest\x1a,.dapr.proto.scheduler.v1.ScheduleJobResponse\"\x00\x12[\n\x06GetJob\x12&.dapr.proto.scheduler.v1.GetJobRequest\x1a\'.dapr.proto.scheduler.v1.GetJobResponse\"\x00\x12\x64\n\tDeleteJob\x12).dapr.proto.scheduler.v1.DeleteJobRequest\x1a*.dapr.proto.scheduler.v1.DeleteJobResponse\"\x00\x12h\n\tWatchJobs\x12).dapr.proto.scheduler.v1.WatchJobsRequest\x1a*.dapr.proto.scheduler.v1.WatchJobsResponse\"\x00(\x01\x30\x01\x12\x61\n\x08ListJobs\x12(.dapr.proto.scheduler.v1.ListJobsRequest\x1a).dapr.proto.scheduler.v1.ListJobsResponse\"\x00\x12i\n\nWatchHosts\x12*.dapr.proto.scheduler.v1.WatchHostsRequest\x1a+.dapr.proto.scheduler.v1.WatchHostsResponse\"\x00\x30\x01\x12y\n\x10\x44\x65leteByMetadata\x12\x30.dapr.proto.scheduler.v1.DeleteByMetadataRequest\x1a\x31.dapr.proto.scheduler.v1.DeleteByMetadataResponse\"\x00\x12\x7f\n\x12\x44\x65leteByNamePrefix\x12\x32.dapr.proto.scheduler.v1.DeleteByNamePrefixRequest\x1a\x33.dapr.proto.scheduler.v1.DeleteByNamePrefixResponse\"\x00\x42\x37Z5github.com/dapr/dapr/pkg/proto/scheduler/v1;schedulerb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'dapr/proto/scheduler/v1/scheduler.proto\x12\x17\x64\x61pr.proto.scheduler.v1\x1a\x19google/protobuf/any.proto\x1a!dapr/proto/common/v1/common.proto\"\x85\x02\n\x03Job\x12\x15\n\x08schedule\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07repeats\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x15\n\x08\x64ue_time\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x10\n\x03ttl\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\"\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x14.google.protobuf.Any\x12\x43\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\x0b\x32&.dapr.proto.common.v1.JobFailurePolicyH\x04\x88\x01\x01\x42\x0b\n\t_scheduleB\n\n\x08_repeatsB\x0b\n\t_due_timeB\x06\n\x04_ttlB\x11\n\x0f_failure_policy\"\x0b\n\tTargetJob\"/\n\x13TargetActorReminder\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"\x8d\x01\n\x11JobTargetMetadata\x12\x31\n\x03job\x18\x01 \x01(\x0b\x32\".dapr.proto.scheduler.v1.TargetJobH\x00\x12=\n\x05\x61\x63tor\x18\x02 \x01(\x0b\x32,.dapr.proto.scheduler.v1.TargetActorReminderH\x00\x42\x06\n\x04type\"\x9e\x01\n\x0bJobMetadata\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12:\n\x06target\x18\x03 \x01(\x0b\x32*.dapr.proto.scheduler.v1.JobTargetMetadata\x12\x1c\n\x0f\x63oncurrency_key\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\x12\n\x10_concurrency_key\"\x80\x02\n\x10WatchJobsRequest\x12\x43\n\x07initial\x18\x01 \x01(\x0b\x32\x30.dapr.proto.scheduler.v1.WatchJobsRequestInitialH\x00\x12\x41\n\x06result\x18\x02 \x01(\x0b\x32/.dapr.proto.scheduler.v1.WatchJobsRequestResultH\x00\x12J\n\x10\x64\x61prjobs_results\x18\xea\x07 \x03(\x0b\x32/.dapr.proto.scheduler.v1.WatchJobsRequestResultB\x18\n\x16watch_job_request_type\"%\n\x15\x43oncurrencyLimitActor\x12\x0c\n\x04type\x18\x01 \x01(\t\"\x91\x01\n\x10\x43oncurrencyLimit\x12\x16\n\x0emax_concurrent\x18\x01 \x01(\x05\x12\x11\n\x04name\x18\x02 \x01(\tH\x01\x88\x01\x01\x12?\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32..dapr.proto.scheduler.v1.ConcurrencyLimitActorH\x00\x42\x08\n\x06targetB\x07\n\x05_name\"\xda\x01\n\x17WatchJobsRequestInitial\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tor_types\x18\x03 \x03(\t\x12@\n\x10\x61\x63\x63\x65pt_job_types\x18\x04 \x03(\x0e\x32&.dapr.proto.scheduler.v1.JobTargetType\x12\x45\n\x12\x63oncurrency_limits\x18\x05 \x03(\x0b\x32).dapr.proto.scheduler.v1.ConcurrencyLimit\"k\n\x16WatchJobsRequestResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x45\n\x06status\x18\x02 \x01(\x0e\x32\x35.dapr.proto.scheduler.v1.WatchJobsRequestResultStatus\"\x97\x02\n\x11WatchJobsResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\x04\x12\"\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x14.google.protobuf.Any\x12\x36\n\x08metadata\x18\x04 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12(\n\x1a\x64\x61prjobs_scheduled_unix_ns\x18\xe9\x07 \x01(\x04H\x00\x88\x01\x01\x12\x43\n\x0e\x64\x61prjobs_batch\x18\xea\x07 \x03(\x0b\x32*.dapr.proto.scheduler.v1.WatchJobsResponseB\x1d\n\x1b_daprjobs_scheduled_unix_ns\"\x98\x01\n\x12ScheduleJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x03job\x18\x02 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\x12\x36\n\x08metadata\x18\x03 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12\x11\n\toverwrite\x18\x04 \x01(\x08\"\x15\n\x13ScheduleJobResponse\"U\n\rGetJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\";\n\x0eGetJobResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\"X\n\x10\x44\x65leteJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"\x13\n\x11\x44\x65leteJobResponse\"I\n\x0fListJobsRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"{\n\x08NamedJob\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12)\n\x03job\x18\x03 \x01(\x0b\x32\x1c.dapr.proto.scheduler.v1.Job\"C\n\x10ListJobsResponse\x12/\n\x04jobs\x18\x01 \x03(\x0b\x32!.dapr.proto.scheduler.v1.NamedJob\"\x13\n\x11WatchHostsRequest\"\x17\n\x04Host\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"B\n\x12WatchHostsResponse\x12,\n\x05hosts\x18\x01 \x03(\x0b\x32\x1d.dapr.proto.scheduler.v1.Host\"\x83\x01\n\x17\x44\x65leteByMetadataRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\x12\x1c\n\x0fid_prefix_match\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\x12\n\x10_id_prefix_match\"\x1a\n\x18\x44\x65leteByMetadataResponse\"h\n\x19\x44\x65leteByNamePrefixRequest\x12\x13\n\x0bname_prefix\x18\x01 \x01(\t\x12\x36\n\x08metadata\x18\x02 \x01(\x0b\x32$.dapr.proto.scheduler.v1.JobMetadata\"\x1c\n\x1a\x44\x65leteByNamePrefixResponse*L\n\rJobTargetType\x12\x17\n\x13JOB_TARGET_TYPE_JOB\x10\x00\x12\"\n\x1eJOB_TARGET_TYPE_ACTOR_REMINDER\x10\x01*7\n\x1cWatchJobsRequestResultStatus\x12\x0b\n\x07SUCCESS\x10\x00\x12\n\n\x06\x46\x41ILED\x10\x01\x32\xee\x06\n\tScheduler\x12j\n\x0bScheduleJob\x12+.dapr.proto.scheduler.v1.ScheduleJobRequest\x1a,.dapr.proto.scheduler.v1.ScheduleJobResponse\"\x00\x12[\n\x06GetJob\x12&.dapr.proto.scheduler.v1.GetJobRequest\x1a\'.dapr.proto.scheduler.v1.GetJobResponse\"\x00\x12\x64\n\tDeleteJob\x12).dapr.proto.scheduler.v1.DeleteJobRequest\x1a*.dapr.proto.scheduler.v1.DeleteJobResponse\"\x00\x12h\n\tWatchJobs\x12).dapr.proto.scheduler.v1.WatchJobsRequest\x1a*.dapr.proto.scheduler.v1.WatchJobsResponse\"\x00(\x01\x30\x01\x12\x61\n\x08ListJobs\x12(.dapr.proto.scheduler.v1.ListJobsRequest\x1a).dapr.proto.scheduler.v1.ListJobsResponse\"\x00\x12i\n\nWatchHosts\x12*.dapr.proto.scheduler.v1.WatchHostsRequest\x1a+.dapr.proto.scheduler.v1.WatchHostsResponse\"\x00\x30\x01\x12y\n\x10\x44\x65leteByMetadata\x12\x30.dapr.proto.scheduler.v1.DeleteByMetadataRequest\x1a\x31.dapr.proto.scheduler.v1.DeleteByMetadataResponse\"\x00\x12\x7f\n\x12\x44\x65leteByNamePrefix\x12\x32.dapr.proto.scheduler.v1.DeleteByNamePrefixRequest\x1a\x33.dapr.proto.scheduler.v1.DeleteByNamePrefixResponse\"\x00\x42\x37Z5github.com/dapr/dapr/pkg/proto/scheduler/v1;schedulerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +34,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dapr.proto.scheduler.v1.sch
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5github.com/dapr/dapr/pkg/proto/scheduler/v1;scheduler'
-  _globals['_JOBTARGETTYPE']._serialized_start=2792
-  _globals['_JOBTARGETTYPE']._serialized_end=2868
-  _globals['_WATCHJOBSREQUESTRESULTSTATUS']._serialized_start=2870
-  _globals['_WATCHJOBSREQUESTRESULTSTATUS']._serialized_end=2925
+  _globals['_JOBTARGETTYPE']._serialized_start=2937
+  _globals['_JOBTARGETTYPE']._serialized_end=3013
+  _globals['_WATCHJOBSREQUESTRESULTSTATUS']._serialized_start=3015
+  _globals['_WATCHJOBSREQUESTRESULTSTATUS']._serialized_end=3070
   _globals['_JOB']._serialized_start=131
   _globals['_JOB']._serialized_end=392
   _globals['_TARGETJOB']._serialized_start=394
@@ -49,49 +49,49 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOBMETADATA']._serialized_start=601
   _globals['_JOBMETADATA']._serialized_end=759
   _globals['_WATCHJOBSREQUEST']._serialized_start=762
-  _globals['_WATCHJOBSREQUEST']._serialized_end=942
-  _globals['_CONCURRENCYLIMITACTOR']._serialized_start=944
-  _globals['_CONCURRENCYLIMITACTOR']._serialized_end=981
-  _globals['_CONCURRENCYLIMIT']._serialized_start=984
-  _globals['_CONCURRENCYLIMIT']._serialized_end=1129
-  _globals['_WATCHJOBSREQUESTINITIAL']._serialized_start=1132
-  _globals['_WATCHJOBSREQUESTINITIAL']._serialized_end=1350
-  _globals['_WATCHJOBSREQUESTRESULT']._serialized_start=1352
-  _globals['_WATCHJOBSREQUESTRESULT']._serialized_end=1459
-  _globals['_WATCHJOBSRESPONSE']._serialized_start=1462
-  _globals['_WATCHJOBSRESPONSE']._serialized_end=1672
-  _globals['_SCHEDULEJOBREQUEST']._serialized_start=1675
-  _globals['_SCHEDULEJOBREQUEST']._serialized_end=1827
-  _globals['_SCHEDULEJOBRESPONSE']._serialized_start=1829
-  _globals['_SCHEDULEJOBRESPONSE']._serialized_end=1850
-  _globals['_GETJOBREQUEST']._serialized_start=1852
-  _globals['_GETJOBREQUEST']._serialized_end=1937
-  _globals['_GETJOBRESPONSE']._serialized_start=1939
-  _globals['_GETJOBRESPONSE']._serialized_end=1998
-  _globals['_DELETEJOBREQUEST']._serialized_start=2000
-  _globals['_DELETEJOBREQUEST']._serialized_end=2088
-  _globals['_DELETEJOBRESPONSE']._serialized_start=2090
-  _globals['_DELETEJOBRESPONSE']._serialized_end=2109
-  _globals['_LISTJOBSREQUEST']._serialized_start=2111
-  _globals['_LISTJOBSREQUEST']._serialized_end=2184
-  _globals['_NAMEDJOB']._serialized_start=2186
-  _globals['_NAMEDJOB']._serialized_end=2309
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2311
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2378
-  _globals['_WATCHHOSTSREQUEST']._serialized_start=2380
-  _globals['_WATCHHOSTSREQUEST']._serialized_end=2399
-  _globals['_HOST']._serialized_start=2401
-  _globals['_HOST']._serialized_end=2424
-  _globals['_WATCHHOSTSRESPONSE']._serialized_start=2426
-  _globals['_WATCHHOSTSRESPONSE']._serialized_end=2492
-  _globals['_DELETEBYMETADATAREQUEST']._serialized_start=2495
-  _globals['_DELETEBYMETADATAREQUEST']._serialized_end=2626
-  _globals['_DELETEBYMETADATARESPONSE']._serialized_start=2628
-  _globals['_DELETEBYMETADATARESPONSE']._serialized_end=2654
-  _globals['_DELETEBYNAMEPREFIXREQUEST']._serialized_start=2656
-  _globals['_DELETEBYNAMEPREFIXREQUEST']._serialized_end=2760
-  _globals['_DELETEBYNAMEPREFIXRESPONSE']._serialized_start=2762
-  _globals['_DELETEBYNAMEPREFIXRESPONSE']._serialized_end=2790
-  _globals['_SCHEDULER']._serialized_start=2928
-  _globals['_SCHEDULER']._serialized_end=3806
+  _globals['_WATCHJOBSREQUEST']._serialized_end=1018
+  _globals['_CONCURRENCYLIMITACTOR']._serialized_start=1020
+  _globals['_CONCURRENCYLIMITACTOR']._serialized_end=1057
+  _globals['_CONCURRENCYLIMIT']._serialized_start=1060
+  _globals['_CONCURRENCYLIMIT']._serialized_end=1205
+  _globals['_WATCHJOBSREQUESTINITIAL']._serialized_start=1208
+  _globals['_WATCHJOBSREQUESTINITIAL']._serialized_end=1426
+  _globals['_WATCHJOBSREQUESTRESULT']._serialized_start=1428
+  _globals['_WATCHJOBSREQUESTRESULT']._serialized_end=1535
+  _globals['_WATCHJOBSRESPONSE']._serialized_start=1538
+  _globals['_WATCHJOBSRESPONSE']._serialized_end=1817
+  _globals['_SCHEDULEJOBREQUEST']._serialized_start=1820
+  _globals['_SCHEDULEJOBREQUEST']._serialized_end=1972
+  _globals['_SCHEDULEJOBRESPONSE']._serialized_start=1974
+  _globals['_SCHEDULEJOBRESPONSE']._serialized_end=1995
+  _globals['_GETJOBREQUEST']._serialized_start=1997
+  _globals['_GETJOBREQUEST']._serialized_end=2082
+  _globals['_GETJOBRESPONSE']._serialized_start=2084
+  _globals['_GETJOBRESPONSE']._serialized_end=2143
+  _globals['_DELETEJOBREQUEST']._serialized_start=2145
+  _globals['_DELETEJOBREQUEST']._serialized_end=2233
+  _globals['_DELETEJOBRESPONSE']._serialized_start=2235
+  _globals['_DELETEJOBRESPONSE']._serialized_end=2254
+  _globals['_LISTJOBSREQUEST']._serialized_start=2256
+  _globals['_LISTJOBSREQUEST']._serialized_end=2329
+  _globals['_NAMEDJOB']._serialized_start=2331
+  _globals['_NAMEDJOB']._serialized_end=2454
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2456
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2523
+  _globals['_WATCHHOSTSREQUEST']._serialized_start=2525
+  _globals['_WATCHHOSTSREQUEST']._serialized_end=2544
+  _globals['_HOST']._serialized_start=2546
+  _globals['_HOST']._serialized_end=2569
+  _globals['_WATCHHOSTSRESPONSE']._serialized_start=2571
+  _globals['_WATCHHOSTSRESPONSE']._serialized_end=2637
+  _globals['_DELETEBYMETADATAREQUEST']._serialized_start=2640
+  _globals['_DELETEBYMETADATAREQUEST']._serialized_end=2771
+  _globals['_DELETEBYMETADATARESPONSE']._serialized_start=2773
+  _globals['_DELETEBYMETADATARESPONSE']._serialized_end=2799
+  _globals['_DELETEBYNAMEPREFIXREQUEST']._serialized_start=2801
+  _globals['_DELETEBYNAMEPREFIXREQUEST']._serialized_end=2905
+  _globals['_DELETEBYNAMEPREFIXRESPONSE']._serialized_start=2907
+  _globals['_DELETEBYNAMEPREFIXRESPONSE']._serialized_end=2935
+  _globals['_SCHEDULER']._serialized_start=3073
+  _globals['_SCHEDULER']._serialized_end=3951
 # @@protoc_insertion_point(module_scope)

@@ -72,12 +72,14 @@ class JobMetadata(_message.Message):
     def __init__(self, app_id: _Optional[str] = ..., namespace: _Optional[str] = ..., target: _Optional[_Union[JobTargetMetadata, _Mapping]] = ..., concurrency_key: _Optional[str] = ...) -> None: ...
 
 class WatchJobsRequest(_message.Message):
-    __slots__ = ("initial", "result")
+    __slots__ = ("initial", "result", "daprjobs_results")
     INITIAL_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    DAPRJOBS_RESULTS_FIELD_NUMBER: _ClassVar[int]
     initial: WatchJobsRequestInitial
     result: WatchJobsRequestResult
-    def __init__(self, initial: _Optional[_Union[WatchJobsRequestInitial, _Mapping]] = ..., result: _Optional[_Union[WatchJobsRequestResult, _Mapping]] = ...) -> None: ...
+    daprjobs_results: _containers.RepeatedCompositeFieldContainer[WatchJobsRequestResult]
+    def __init__(self, initial: _Optional[_Union[WatchJobsRequestInitial, _Mapping]] = ..., result: _Optional[_Union[WatchJobsRequestResult, _Mapping]] = ..., daprjobs_results: _Optional[_Iterable[_Union[WatchJobsRequestResult, _Mapping]]] = ...) -> None: ...
 
 class ConcurrencyLimitActor(_message.Message):
     __slots__ = ("type",)
@@ -118,18 +120,20 @@ class WatchJobsRequestResult(_message.Message):
     def __init__(self, id: _Optional[int] = ..., status: _Optional[_Union[WatchJobsRequestResultStatus, str]] = ...) -> None: ...
 
 class WatchJobsResponse(_message.Message):
-    __slots__ = ("name", "id", "data", "metadata", "daprjobs_scheduled_unix_ns")
+    __slots__ = ("name", "id", "data", "metadata", "daprjobs_scheduled_unix_ns", "daprjobs_batch")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     DAPRJOBS_SCHEDULED_UNIX_NS_FIELD_NUMBER: _ClassVar[int]
+    DAPRJOBS_BATCH_FIELD_NUMBER: _ClassVar[int]
     name: str
     id: int
     data: _any_pb2.Any
     metadata: JobMetadata
     daprjobs_scheduled_unix_ns: int
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., data: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., metadata: _Optional[_Union[JobMetadata, _Mapping]] = ..., daprjobs_scheduled_unix_ns: _Optional[int] = ...) -> None: ...
+    daprjobs_batch: _containers.RepeatedCompositeFieldContainer[WatchJobsResponse]
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[int] = ..., data: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., metadata: _Optional[_Union[JobMetadata, _Mapping]] = ..., daprjobs_scheduled_unix_ns: _Optional[int] = ..., daprjobs_batch: _Optional[_Iterable[_Union[WatchJobsResponse, _Mapping]]] = ...) -> None: ...
 
 class ScheduleJobRequest(_message.Message):
     __slots__ = ("name", "job", "metadata", "overwrite")
