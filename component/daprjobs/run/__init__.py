@@ -27,6 +27,8 @@ from daprjobs.sidecar.config import ResourceError, SidecarConfig, load_resources
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sidecar_options.add_arguments(parser)
+    # The sidecar's TLS/token flags: config_from_args reads them (without them `daprjobs run` failed at start).
+    sidecar_options.add_tls_arguments(parser)
     for action in parser._actions:
         if action.dest == "app_id":
             action.required = False  # not with -f: the run file names the apps
