@@ -28,13 +28,13 @@ FAULT_AT_S = 5.0
 QUIET_S = 8.0
 
 
-async def run_scenario(scenario: Scenario, workdir: pathlib.Path) -> Outcome:
+async def run_scenario(scenario: Scenario, workdir: pathlib.Path, per_second: int = PER_SECOND) -> Outcome:
     with ProcessSupervisor(workdir / "logs") as sup:
         stack = ChaosStack(workdir, sup)
         try:
             await stack.start(etcd_members=scenario.etcd_members, seed_only=scenario.seed_only)
             start_ns = time.time_ns() + int(LEAD_S * NS)
-            await stack.schedule(steady_load("job", start_ns, LOAD_S, PER_SECOND))
+            await stack.schedule(steady_load("job", start_ns, LOAD_S, per_second))
             fault_ns = start_ns + int(FAULT_AT_S * NS)
             await asyncio.sleep(max(0.0, (fault_ns - time.time_ns()) / NS))
             note = await scenario.fault(stack, fault_ns)
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
     parser.add_argument("--scenario", action="append", choices=[s.name for s in SCENARIOS],
                         help="run only these (repeatable); default: all")
+    parser.add_argument("--rate", type=int, default=PER_SECOND, help="one-shot jobs due per second")
     parser.add_argument("--keep-workdir", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -59,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     with signals_raise_system_exit():
         for i, scenario in enumerate(chosen):
             print(f"[{i + 1}/{len(chosen)}] {scenario.name} ...", flush=True)
-            result = asyncio.run(run_scenario(scenario, root / f"s{i}"))
+            result = asyncio.run(run_scenario(scenario, root / f"s{i}", args.rate))
             outcomes.append(result)
             print(render([result]).splitlines()[-1 if not result.note else -2], flush=True)
     failed = [o for o in outcomes if not o.passed]
     print(f"\nmake chaos, {datetime.date.today().isoformat()}, {time.monotonic() - started:.0f} s "
-          f"({len(chosen)} scenarios; 3 replicas --lease-ttl 3, {int(LOAD_S * PER_SECOND)} one-shot jobs "
-          f"at {PER_SECOND}/s per scenario)\n")
+          f"({len(chosen)} scenarios; 3 replicas --lease-ttl 3, {int(LOAD_S * args.rate)} one-shot jobs "
+          f"at {args.rate}/s per scenario)\n")
     print(render(outcomes))
     if failed or args.keep_workdir:
         print(f"\nlogs: {root}")
