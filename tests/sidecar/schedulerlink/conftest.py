@@ -1,7 +1,8 @@
 """The sidecar's scheduler link against a real in-process replica on a real etcd, over either transport.
 
-``link`` is parametrized: ``grpc`` (Dapr's Scheduler gRPC API, what a separate sidecar uses) and ``local`` (the
-in-process transport ``daprjobs run`` uses). Every test taking it is part of the one contract both must meet.
+``link`` is parametrized: ``grpc`` (Dapr's Scheduler gRPC API, what a separate sidecar uses, with daprjobs'
+batched framing negotiated), ``grpc-dapr`` (the same, one trigger per message: Dapr's exact protocol) and ``local``
+(the in-process transport ``daprjobs run`` uses). Every test taking it is part of the one contract all must meet.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Link:
     async def client(self, handler: RecordingHandler, app_id: str, **options: Any) -> SchedulerClient:
         """A started link for ``app_id`` whose streams carry app jobs to ``handler``."""
         local = self.replica.local_endpoint() if self.transport == "local" else None
+        if self.transport == "grpc-dapr":
+            options.setdefault("trigger_batch", 1)
         client = SchedulerClient([self.replica.address], app_id, "default", handler=handler, local=local, **options)
         self.clients.append(client)
         await client.start()
@@ -75,7 +78,7 @@ class Link:
         return client
 
 
-@pytest.fixture(params=["grpc", "local"])
+@pytest.fixture(params=["grpc", "grpc-dapr", "local"])
 async def link(request: pytest.FixtureRequest, module_etcd: EtcdProcess) -> AsyncIterator[Link]:
     replica = SchedulerReplica(scheduler_config(module_etcd.endpoint, unique_prefix(), free_port()))
     await replica.start()

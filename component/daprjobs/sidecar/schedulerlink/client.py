@@ -25,7 +25,7 @@ from daprjobs.scheduler.local_endpoint import LocalEndpoint
 from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.block import AckStatus
 from daprjobs.sidecar.schedulerlink.channels import rpc_error
-from daprjobs.sidecar.schedulerlink.grpc_transport import GrpcTriggerTransport
+from daprjobs.sidecar.schedulerlink.grpc_transport import ASKED_BATCH, GrpcTriggerTransport
 from daprjobs.sidecar.schedulerlink.host_discovery import HostDiscovery
 from daprjobs.sidecar.schedulerlink.jobs_client import SchedulerJobsClient
 from daprjobs.sidecar.schedulerlink.local_transport import LocalJobs, LocalTriggerTransport
@@ -56,6 +56,7 @@ class SchedulerClient:
         local: LocalEndpoint | None = None,
         security: SchedulerLinkSecurity = PLAINTEXT,
         max_triggers_in_hand: int = MAX_TRIGGERS_IN_HAND,
+        trigger_batch: int = ASKED_BATCH,
     ) -> None:
         self.addresses = [a.strip() for a in addresses if a.strip()]
         self.app_id = app_id
@@ -68,6 +69,8 @@ class SchedulerClient:
         self._local = local
         self._local_jobs = LocalJobs(local, rpc_timeout_s) if local is not None else None
         self._gate = asyncio.Semaphore(max_triggers_in_hand)
+        # Triggers per message asked of daprjobs schedulers over gRPC (1: Dapr's protocol, as daprd speaks it).
+        self._trigger_batch = trigger_batch
         self._app_target = False
         self._actor_types: tuple[str, ...] = ()
         self._streams: dict[str, list[TriggerStream]] = {}
@@ -192,7 +195,7 @@ class SchedulerClient:
         """How to reach ``host`` and with how many streams (in-process: one; several buy nothing there)."""
         if self._local is not None and host == self._local.address:
             return LocalTriggerTransport(self._local), 1
-        return GrpcTriggerTransport(host, self._security), self.streams_per_host
+        return GrpcTriggerTransport(host, self._security, self._trigger_batch), self.streams_per_host
 
     async def _close_streams(self, hosts: list[str]) -> None:
         streams = [s for h in hosts for s in self._streams.pop(h, [])]
