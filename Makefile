@@ -40,7 +40,7 @@ fuzz: $(STAMP)
 	DAPRJOBS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:logging tests/fuzz
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check component tests bench quickstarts proto
+	$(VENV)/bin/ruff check component tests bench chaos quickstarts proto
 	$(VENV)/bin/mypy
 
 proto: $(STAMP)

@@ -67,7 +67,8 @@ def calibrated_due(ctx: ScenarioContext, sidecar: SidecarProcess, count: int, ma
                    extra_s: float = 3.0, cal_prefix: str = "cal-") -> tuple[int, float]:
     """A due instant by which ``count`` jobs will surely be scheduled; returns (due ns, measured jobs/s).
 
-    The calibration jobs (``cal_prefix*``, one prefix per calibration in a deployment) are due in 2100 and stay stored, idle, for the rest of the scenario.
+    The calibration jobs (``cal_prefix*``, one prefix per calibration in a deployment) are due in 2100 and stay
+    stored, idle, for the rest of the scenario.
     """
     calibration = min(1000, max(50, count // 10))
     result = sdk_register(ctx, sidecar, cal_prefix, calibration, FAR_FUTURE_NS)

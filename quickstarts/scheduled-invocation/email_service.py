@@ -18,14 +18,19 @@ from aiohttp import web
 OUTBOX = pathlib.Path(os.environ.get("REPORT_OUTBOX", "/tmp/daprjobs-report-outbox"))
 
 
+def write_report(path: pathlib.Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 async def send(request: web.Request) -> web.Response:
     message = await request.json()
     report = message["report"]
-    OUTBOX.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
     path = OUTBOX / f"report-{stamp}.eml"
-    path.write_text(f"To: {message['to']}\nSubject: Sales report {report['day']} ({report['region']})\n\n"
-                    f"{json.dumps(report, indent=2)}\n")
+    text = (f"To: {message['to']}\nSubject: Sales report {report['day']} ({report['region']})\n\n"
+            f"{json.dumps(report, indent=2)}\n")
+    await asyncio.to_thread(write_report, path, text)
     caller = request.headers.get("dapr-caller-app-id", "?")
     print(f"email sent to {message['to']} for {caller} [{path.name}]", flush=True)
     return web.json_response({"file": path.name})
