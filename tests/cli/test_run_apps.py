@@ -8,11 +8,12 @@ import pathlib
 import re
 import signal
 import sys
-import time
 import urllib.error
 
 import pytest
 from daprjobs.etcd.embedded import EtcdProcess, free_port
+
+from tests.support.waiting import wait_until
 
 from .conftest import CommandRunner
 from .http_json import http
@@ -20,16 +21,6 @@ from .http_json import http
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DAPRJOBS = [sys.executable, "-m", "daprjobs"]
 ECHO_APP = str(REPO / "tests" / "cli" / "echo_app.py")
-
-
-def until(check: object, timeout: float = 60) -> object:
-    """Poll a blocking ``check`` until it returns something truthy (commands run as children here)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()  # type: ignore[operator]
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def invoke(http_port: int, app_id: str, method: str) -> tuple[int, str]:
@@ -56,7 +47,7 @@ def test_zero_config_run_hosts_actors(tmp_path: pathlib.Path, run_command: Comma
         status, body = http("GET", meta_url)
         return status == 200 and any(a.get("type") == "DemoActor" for a in json.loads(body).get("actors", []))
 
-    assert until(hosted), proc.log_tail()
+    wait_until(hosted, 60, "DemoActor hosted", watch=[proc])
     components = json.loads(http("GET", meta_url)[1])["components"]
     store = next(c for c in components if c["name"] == "statestore")
     assert (store["type"], store["version"]) == ("state.etcd", "v2") and "ACTOR" in store["capabilities"]
@@ -83,7 +74,8 @@ def test_two_runs_share_one_etcd(run_command: CommandRunner, module_etcd: EtcdPr
     for name, proc in procs.items():
         proc.wait_for_line(f"shared-{name} listening")
     left_http = ports["left"][0]
-    answer = until(lambda: (r := invoke(left_http, "shared-left", "ask/shared-right"))[0] == 200 and r)
+    wait_until(lambda: invoke(left_http, "shared-left", "ask/shared-right")[0] == 200, 60, "invocation across runs")
+    answer = invoke(left_http, "shared-left", "ask/shared-right")
     assert answer == (200, "hello from shared-right (caller shared-left)"), procs["left"].log_tail()
     # Both runs' schedulers serve jobs: each app's job is stored and listed.
     for name, (http_port, _) in ports.items():
@@ -113,7 +105,9 @@ def test_run_file_with_three_apps(tmp_path: pathlib.Path, run_command: CommandRu
     assert len(re.findall(r"etcd listening on", proc.output())) == 1
     assert len(re.findall(r"scheduler listening on", proc.output())) == 1
     for caller, target in (("alpha", "beta"), ("beta", "gamma"), ("gamma", "alpha")):
-        answer = until(lambda c=caller, t=target: (r := invoke(http_ports[c], c, f"ask/{t}"))[0] == 200 and r)
+        wait_until(lambda c=caller, t=target: invoke(http_ports[c], c, f"ask/{t}")[0] == 200, 60,  # type: ignore[misc]
+                   f"{caller} invokes {target}")
+        answer = invoke(http_ports[caller], caller, f"ask/{target}")
         assert answer == (200, f"hello from {target} (caller {caller})"), proc.log_tail()
     proc.send_signal(signal.SIGINT)
     code, output = proc.finish(timeout=60)
@@ -140,3 +134,24 @@ def test_bad_run_file_is_refused_naming_the_field(tmp_path: pathlib.Path, run_co
 def test_run_without_app_id_or_run_file_is_refused(run_command: CommandRunner) -> None:
     code, output = run_command([*DAPRJOBS, "run"]).finish(timeout=60)
     assert code == 2 and "--app-id is required" in output, output
+
+
+def test_components_expecting_dapr_init_redis_get_it(tmp_path: pathlib.Path, run_command: CommandRunner) -> None:
+    """A Dapr quickstart's `redisHost: localhost:<port>` with nothing listening there: run starts its redis on that
+    port (as `dapr init` would have), so the quickstart runs unchanged."""
+    port = free_port()
+    resources = tmp_path / "components"
+    resources.mkdir()
+    (resources / "pubsub.yaml").write_text(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: orderpubsub\nspec:\n  type: pubsub.redis\n"
+        f"  version: v1\n  metadata:\n  - name: redisHost\n    value: localhost:{port}\n")
+    http_port = free_port()
+    proc = run_command([*DAPRJOBS, "run", "--app-id", "publisher", "--resources-path", str(resources),
+                        "--dapr-http-port", str(http_port), "--etcd-data-dir", str(tmp_path / "etcd")])
+    proc.wait_for_line(f"redis listening on 127.0.0.1:{port}")
+    proc.wait_for_line("sidecar for app 'publisher'")
+    status, body = http("POST", f"http://127.0.0.1:{http_port}/v1.0/publish/orderpubsub/orders", {"orderId": 1})
+    assert status == 204, body
+    proc.send_signal(signal.SIGINT)
+    code, output = proc.finish(timeout=60)
+    assert code == 0, output

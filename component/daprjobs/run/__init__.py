@@ -19,7 +19,7 @@ import pathlib
 import sys
 
 from daprjobs.run.apprun import AppRun
-from daprjobs.run.controlplane import ControlPlane, default_components, say
+from daprjobs.run.controlplane import ControlPlane, dapr_init_redis_port, default_components, say
 from daprjobs.run.runfile import RunFileApp, RunFileError, load_run_file
 from daprjobs.sidecar import options as sidecar_options
 from daprjobs.sidecar.config import ResourceError, SidecarConfig, load_resources
@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="port of the embedded scheduler (default: a free port)")
     parser.add_argument("--redis-port", type=int, default=0,
                         help="port of the embedded redis-server behind the default `pubsub` component "
-                             "(default: a free port; started only for apps without --resources-path)")
+                             "(default: a free port; started for apps without --resources-path, or on the "
+                             "localhost port a redis component expects when nothing listens there, as dapr init's)")
     parser.epilog = ("Start your app with it: daprjobs run --app-id myapp --app-port 6002 -- python app.py; "
                      "several apps: daprjobs run -f dapr.yaml")
 
@@ -98,7 +99,8 @@ async def _supervise(runs: list[AppRun], stop: asyncio.Event) -> int:
 async def _run(args: argparse.Namespace, configs: list[tuple[SidecarConfig, AppRun]]) -> int:
     stop = asyncio.Event()
     sidecar_options.install_stop_signals(stop)
-    plane = ControlPlane(args, broker=any(config.resources_path is None for config, _ in configs))
+    plane = ControlPlane(args, broker=any(config.resources_path is None for config, _ in configs),
+                         redis_port=dapr_init_redis_port(r for config, _ in configs for r in config.resources))
     runs: list[AppRun] = []
     try:
         await plane.start()

@@ -11,6 +11,7 @@ import argparse
 import os
 import pathlib
 import socket
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -41,16 +42,37 @@ def default_components(etcd_endpoints: list[str], redis_address: str | None = No
     return components
 
 
+def dapr_init_redis_port(resources: Iterable[ComponentResource]) -> int | None:
+    """The loopback port where a component expects ``dapr init``'s redis (``redisHost: localhost:6379`` in every
+    Dapr quickstart) while nothing listens there yet: ``run`` then starts its redis on that port, as ``dapr init``
+    would have."""
+    for component in resources:
+        if component.type not in ("pubsub.redis", "state.redis"):
+            continue
+        host, _, port = component.metadata.get("redisHost", "").strip().rpartition(":")
+        if host in ("localhost", "127.0.0.1") and port.isdigit() and not _listening(int(port)):
+            return int(port)
+    return None
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def replica_id() -> str:
     """Unique among the runs sharing an etcd (a fixed id would make two runs one colliding replica)."""
     return f"daprjobs-run-{socket.gethostname()}-{os.getpid()}"
 
 
 class ControlPlane:
-    def __init__(self, args: argparse.Namespace, *, broker: bool = False) -> None:
+    def __init__(self, args: argparse.Namespace, *, broker: bool = False, redis_port: int | None = None) -> None:
         self._args = args
-        # An embedded redis-server for the default `pubsub` component (apps without --resources-path).
-        self._broker = broker
+        # An embedded redis-server for the default `pubsub` component (apps without --resources-path), or for
+        # components that expect dapr init's redis on a loopback port (``redis_port``).
+        self._broker = broker or redis_port is not None
+        self._redis_port = redis_port or args.redis_port
         self.redis_address: str | None = None
         self._redis: object | None = None
         self.etcd_endpoints: list[str] = []
@@ -107,12 +129,13 @@ class ControlPlane:
             say(f"no default `pubsub` component: {exc}")
             return
         data_dir = pathlib.Path(self._args.etcd_data_dir).parent / "redis"
-        redis = RedisServerProcess(data_dir=data_dir, port=self._args.redis_port,
+        redis = RedisServerProcess(data_dir=data_dir, port=self._redis_port,
                                    log_path=data_dir.parent / "redis.log")
         self._redis = redis
         await asyncio.to_thread(redis.start)
         self.redis_address = redis.address
-        say(f"redis listening on {redis.address} (append-only file in {data_dir}; the `pubsub` component)")
+        purpose = "the `pubsub` component" if self._args.redis_port == self._redis_port else "as dapr init's redis"
+        say(f"redis listening on {redis.address} (append-only file in {data_dir}; {purpose})")
 
     async def stop(self) -> None:
         import asyncio
