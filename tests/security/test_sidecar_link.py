@@ -116,8 +116,9 @@ async def test_a_sidecar_with_the_wrong_token_stores_nothing(start_link: object,
     link = await start_link(security)  # type: ignore[operator]
     async with sidecar_channel(link, pki) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            # No host is ever learned (WatchHosts is refused too), so the call ends at its deadline.
-            await schedule(channel, "refused", due_time="1h", timeout=3)
-    assert err.value.code() != grpc.StatusCode.OK
+            # WatchHosts is refused, so no host is ever learned: the call fails with the refusal, not a timeout.
+            await schedule(channel, "refused", due_time="1h", timeout=20)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "the scheduler refused this sidecar" in (err.value.details() or "")
     jobs = [kv async for _rev, kvs in link.replica.store.range_prefix(link.replica.keys.jobs_prefix) for kv in kvs]
     assert jobs == []

@@ -84,7 +84,8 @@ class SchedulerClient:
         if not self.addresses:
             log.warning("no --scheduler-host-address: the Jobs API and job delivery are disabled")
             return
-        discovery = HostDiscovery(self.addresses, self._apply_hosts, self.rng, self._security)
+        discovery = HostDiscovery(self.addresses, self._apply_hosts, self.rng, self._security,
+                                  on_refused=self._jobs.refuse)
         self._tasks.append(asyncio.create_task(discovery.run(), name="scheduler-watchhosts"))
         self._tasks.append(asyncio.create_task(self._connector_loop(), name="scheduler-connector"))
 

@@ -23,10 +23,16 @@ from daprjobs.sidecar.schedulerlink.channels import scheduler_channel
 log = logging.getLogger(__name__)
 
 
+REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
+
+
 class HostDiscovery:
     def __init__(self, seeds: Sequence[str], on_hosts: Callable[[list[str]], None], rng: random.Random,
-                 security: SchedulerLinkSecurity = PLAINTEXT) -> None:
+                 security: SchedulerLinkSecurity = PLAINTEXT,
+                 on_refused: Callable[[grpc.aio.AioRpcError], None] | None = None) -> None:
         self._security = security
+        self._on_refused = on_refused
+        self._refusals_logged: set[tuple[str, grpc.StatusCode]] = set()
         self._seeds = list(dict.fromkeys(seeds))
         self._on_hosts = on_hosts
         self._rng = rng
@@ -58,11 +64,24 @@ class HostDiscovery:
                     log.info("scheduler has no WatchHosts, using the configured addresses=%s", self._seeds)
                     self._on_hosts(sorted(self._seeds))
                     await asyncio.Event().wait()
-                log.info("scheduler WatchHosts failed address=%s code=%s details=%s",
-                         address, err.code().name, err.details())
+                if err.code() in REFUSALS:
+                    self._refused(address, err)
+                else:
+                    log.info("scheduler WatchHosts failed address=%s code=%s details=%s",
+                             address, err.code().name, err.details())
             except Exception:
                 log.exception("scheduler WatchHosts failed address=%s", address)
             await asyncio.sleep(backoff.next())
+
+    def _refused(self, address: str, err: grpc.aio.AioRpcError) -> None:
+        # A wrong token or certificate does not heal by retrying: say so loudly, once per replica and code, and let
+        # Jobs API calls fail at once instead of waiting for a host that will never be learned.
+        if (address, err.code()) not in self._refusals_logged:
+            self._refusals_logged.add((address, err.code()))
+            log.error("scheduler refused this sidecar (check DAPRJOBS_SCHEDULER_API_TOKEN and the scheduler TLS "
+                      "flags) address=%s code=%s details=%s", address, err.code().name, err.details())
+        if self._on_refused is not None:
+            self._on_refused(err)
 
     async def _watch(self, address: str) -> bool:
         """One WatchHosts stream; True if it delivered at least one host list."""

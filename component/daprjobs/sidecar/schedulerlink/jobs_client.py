@@ -43,6 +43,8 @@ class SchedulerJobsClient:
         self.rpc_timeout_s = rpc_timeout_s
         self._hosts: tuple[str, ...] = ()
         self._known = asyncio.Event()
+        # Set while the schedulers refuse this sidecar (token/TLS) and no host is known: calls fail with it at once.
+        self._refusal: grpc.aio.AioRpcError | None = None
         self._stubs: dict[str, tuple[grpc.aio.Channel, scheduler_pb2_grpc.SchedulerStub]] = {}
         self._suspect_until: dict[str, float] = {}
         self._next = 0
@@ -71,6 +73,12 @@ class SchedulerJobsClient:
                 self._stubs[host] = (channel, scheduler_pb2_grpc.SchedulerStub(channel))
         self._hosts = new
         self._known.set()
+        self._refusal = None
+
+    def refuse(self, err: grpc.aio.AioRpcError) -> None:
+        """The schedulers refused this sidecar (UNAUTHENTICATED / PERMISSION_DENIED while discovering hosts)."""
+        if not self._hosts:
+            self._refusal = err
 
     async def close(self) -> None:
         self.stopping = True
@@ -92,11 +100,15 @@ class SchedulerJobsClient:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "timed out waiting for a scheduler host")
+            if not self._hosts and self._refusal is not None:
+                raise rpc_error(self._refusal.code(), f"the scheduler refused this sidecar: {self._refusal.details()}")
             if not self._hosts:
                 try:
-                    await asyncio.wait_for(self._known.wait(), timeout=remaining)
+                    # Woken every half second to notice a refusal reported meanwhile.
+                    await asyncio.wait_for(self._known.wait(), timeout=min(remaining, 0.5))
                 except TimeoutError:
-                    raise rpc_error(grpc.StatusCode.UNAVAILABLE, "no scheduler host is available") from None
+                    if deadline - loop.time() <= 0:
+                        raise rpc_error(grpc.StatusCode.UNAVAILABLE, "no scheduler host is available") from None
                 continue
             host = self._pick()
             entry = self._stubs.get(host)
