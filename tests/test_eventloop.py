@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-import uvloop
 from daprjobs import eventloop
+
+uvloop = pytest.importorskip("uvloop")
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +38,16 @@ def test_unknown_choice_is_refused() -> None:
         eventloop.install("fast")
 
 
-def test_the_environment_sets_the_default_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(eventloop.ENV_VAR, "asyncio")
+def test_the_standard_loop_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(eventloop.ENV_VAR, raising=False)
     parser = argparse.ArgumentParser()
     eventloop.add_argument(parser)
     assert parser.parse_args([]).event_loop == "asyncio"
-    assert parser.parse_args(["--event-loop", "uvloop"]).event_loop == "uvloop"
+
+
+def test_the_environment_sets_the_default_and_the_flag_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(eventloop.ENV_VAR, "uvloop")
+    parser = argparse.ArgumentParser()
+    eventloop.add_argument(parser)
+    assert parser.parse_args([]).event_loop == "uvloop"
+    assert parser.parse_args(["--event-loop", "asyncio"]).event_loop == "asyncio"
