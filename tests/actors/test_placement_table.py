@@ -34,14 +34,14 @@ def test_suspected_host_is_skipped_until_it_reregisters_or_the_suspicion_expires
         table.put("Demo", host, rev)
     actor = next(str(i) for i in range(100) if table.owner("Demo", str(i), 0.0) == HOSTS[0])
     table.suspect("Demo", HOSTS[0], until=10.0)
-    assert HOSTS[0] not in table.live_hosts("Demo", 5.0)
+    assert HOSTS[0] not in table.live("Demo", 5.0)
     assert table.owner("Demo", actor, 5.0) in HOSTS[1:]
     assert table.owner("Demo", actor, 11.0) == HOSTS[0]  # expired
     table.suspect("Demo", HOSTS[0], until=100.0)
     table.put("Demo", HOSTS[0], 99)  # it registered again (restart): trusted again
     assert table.owner("Demo", actor, 20.0) == HOSTS[0]
     table.delete("Demo", HOSTS[0])
-    assert table.live_hosts("Demo", 20.0) == HOSTS[1:]
+    assert table.live("Demo", 20.0) == HOSTS[1:]
     assert table.snapshot() == {"Demo": HOSTS[1:]}
 
 

@@ -2,14 +2,16 @@
 
 Design (replaces Dapr's placement service):
 - Every sidecar that hosts actor types writes ``<root>/<namespace>/<actor type>/<host address>`` for each type,
-  all attached to one etcd lease of ``lease_ttl_s`` that it keeps alive. A sidecar that stops revokes its lease
-  (its actors move at once); one that dies stops refreshing and etcd drops its keys after at most the TTL.
+  all attached to one etcd lease of ``lease_ttl_s`` that it keeps alive (``daprjobs.etcd.leased_registry``). A
+  sidecar that stops revokes its lease (its actors move at once); one that dies stops refreshing and etcd drops
+  its keys after at most the TTL.
 - Every sidecar watches the prefix and keeps the same table: actor type → live host addresses.
 - An actor id belongs to the host with the highest rendezvous score ``hash(type, id, host)``. Every sidecar
   computes the same owner from the same table, and a host leaving moves only its own actors.
 - A host that refuses a forwarded call is *suspected* by the caller and skipped for a lease period (unless its
   registration changes), so a killed sidecar's actors move on before etcd notices it is gone.
-The table math (``PlacementTable``, ``rendezvous_owner``) is pure; ``PlacementRegistry`` does the etcd I/O.
+The table math (``PlacementTable``, ``rendezvous_owner``) is pure; ``PlacementRegistry`` says what a registration
+holds and ``LeasedRegistry`` does the etcd I/O.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from daprjobs.etcd.store import EtcdStore, WatchCompacted, op_delete, op_put
+from daprjobs.etcd.leased_registry import LeasedRegistry, RegistrationTable
+from daprjobs.etcd.store import EtcdStore, op_delete, op_put
 
 log = logging.getLogger(__name__)
 
@@ -45,47 +47,14 @@ def rendezvous_owner(hosts: Iterable[str], actor_type: str, actor_id: str) -> st
     return best[1] if best is not None else None
 
 
-@dataclass
-class PlacementTable:
+class PlacementTable(RegistrationTable[str]):
     """actor type → {host address → mod revision of its registration}, plus local suspicions."""
 
-    hosts: dict[str, dict[str, int]] = field(default_factory=dict)
-    # (type, host) → (registration revision when suspected, monotonic deadline)
-    suspects: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
-
-    def put(self, actor_type: str, host: str, revision: int) -> None:
-        self.hosts.setdefault(actor_type, {})[host] = revision
-
-    def delete(self, actor_type: str, host: str) -> None:
-        by_host = self.hosts.get(actor_type)
-        if by_host is not None:
-            by_host.pop(host, None)
-            if not by_host:
-                del self.hosts[actor_type]
-        self.suspects.pop((actor_type, host), None)
-
-    def suspect(self, actor_type: str, host: str, until: float) -> None:
-        revision = self.hosts.get(actor_type, {}).get(host)
-        if revision is not None:
-            self.suspects[(actor_type, host)] = (revision, until)
-
-    def live_hosts(self, actor_type: str, now: float) -> list[str]:
-        live = []
-        for host, revision in self.hosts.get(actor_type, {}).items():
-            suspicion = self.suspects.get((actor_type, host))
-            if suspicion is not None:
-                suspected_revision, until = suspicion
-                if suspected_revision == revision and now < until:
-                    continue
-                del self.suspects[(actor_type, host)]
-            live.append(host)
-        return sorted(live)
-
     def owner(self, actor_type: str, actor_id: str, now: float) -> str | None:
-        return rendezvous_owner(self.live_hosts(actor_type, now), actor_type, actor_id)
+        return rendezvous_owner(self.live(actor_type, now), actor_type, actor_id)
 
     def snapshot(self) -> dict[str, list[str]]:
-        return {t: sorted(hosts) for t, hosts in self.hosts.items()}
+        return {t: sorted(hosts) for t, hosts in self.members.items()}
 
 
 def parse_key(root: str, namespace: str, key: bytes) -> tuple[str, str] | None:
@@ -101,7 +70,7 @@ def parse_key(root: str, namespace: str, key: bytes) -> tuple[str, str] | None:
     return actor_type, host
 
 
-class PlacementRegistry:
+class PlacementRegistry(LeasedRegistry[PlacementTable]):
     """This sidecar's registration plus the namespace's placement table, kept current from etcd."""
 
     def __init__(
@@ -115,58 +84,28 @@ class PlacementRegistry:
         on_change: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._store = store
+        self._root = root.rstrip("/")
+        super().__init__(store, f"{self._root}/{namespace}/".encode(), PlacementTable(), lease_ttl_s,
+                         what="placement", log_context=f"address={address}")
         self._namespace = namespace
         self._app_id = app_id
         self.address = address
-        self._lease_ttl_s = max(1, lease_ttl_s)
-        self._root = root.rstrip("/")
         self._on_change = on_change
         self._monotonic = monotonic
-        self._table = PlacementTable()
         self._types: list[str] = []
-        self._lease_id = 0
         self._registered = asyncio.Event()
-        self._synced = asyncio.Event()
         self._changed = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = False
-
-    @property
-    def lease_ttl_s(self) -> int:
-        return self._lease_ttl_s
-
-    @property
-    def synced(self) -> bool:
-        """The table has been read from etcd at least once."""
-        return self._synced.is_set()
-
-    def _prefix(self) -> bytes:
-        return f"{self._root}/{self._namespace}/".encode()
 
     def _key(self, actor_type: str) -> bytes:
         return f"{self._root}/{self._namespace}/{actor_type}/{self.address}".encode()
 
-    async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._watch_loop(), name="placement watch"),
-            asyncio.create_task(self._keepalive_loop(), name="placement keepalive"),
-        ]
+    def _parse_key(self, key: bytes) -> tuple[str, str] | None:
+        return parse_key(self._root, self._namespace, key)
 
-    async def stop(self) -> None:
-        """Leave at once: revoke the lease so the other hosts take this host's actors now."""
-        self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        if self._lease_id:
-            try:
-                await self._store.revoke_lease(self._lease_id)
-            except Exception as err:
-                log.warning("placement lease revoke failed address=%s error=%s", self.address, err)
-            self._lease_id = 0
+    def _registers_without_lease(self) -> bool:
+        # Registration happens in set_types, whose caller sees a failed lease grant; the keepalive loop only
+        # renews (or replaces) a lease set_types got.
+        return False
 
     async def set_types(self, types: Iterable[str]) -> None:
         """Register this host for exactly these actor types (an empty list unregisters it)."""
@@ -176,12 +115,15 @@ class PlacementRegistry:
             self._types = new
             if not new and not old:
                 return
-            if not self._lease_id and new:
-                self._lease_id = await self._store.grant_lease(self._lease_ttl_s)
-            await self._write_registration(removed=[t for t in old if t not in new])
+            if new:
+                await self._lease()
+            await self._write_types(removed=[t for t in old if t not in new])
         self._registered.set()
 
-    async def _write_registration(self, removed: list[str]) -> None:
+    async def _write_registration(self) -> None:
+        await self._write_types(removed=[])
+
+    async def _write_types(self, removed: list[str]) -> None:
         value = json.dumps({"address": self.address, "appId": self._app_id}).encode()
         ops = [op_put(self._key(t), value, self._lease_id) for t in self._types]
         ops += [op_delete(self._key(t)) for t in removed]
@@ -202,7 +144,7 @@ class PlacementRegistry:
         return self.owner(actor_type, actor_id) == self.address
 
     def hosts(self, actor_type: str) -> list[str]:
-        return self._table.live_hosts(actor_type, self._monotonic())
+        return self._table.live(actor_type, self._monotonic())
 
     def snapshot(self) -> dict[str, list[str]]:
         return self._table.snapshot()
@@ -214,13 +156,6 @@ class PlacementRegistry:
         log.warning("placement host suspected actor_type=%s host=%s", actor_type, host)
         self._table.suspect(actor_type, host, self._monotonic() + self._lease_ttl_s)
         self._notify()
-
-    async def wait_synced(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._synced.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
     async def wait_for_host(self, actor_type: str, timeout: float) -> bool:
         """Wait until some live host is known for ``actor_type``."""
@@ -237,6 +172,9 @@ class PlacementRegistry:
                 pass
         return True
 
+    def _mirror_changed(self) -> None:
+        self._notify()
+
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
@@ -245,56 +183,3 @@ class PlacementRegistry:
                 self._on_change()
             except Exception:
                 log.exception("placement change handler failed")
-
-    async def _watch_loop(self) -> None:
-        prefix = self._prefix()
-        while not self._stopping:
-            try:
-                revision = 0
-                table = PlacementTable(suspects=self._table.suspects)
-                async for rev, kvs in self._store.range_prefix(prefix):
-                    revision = rev
-                    for kv in kvs:
-                        parsed = parse_key(self._root, self._namespace, kv.key)
-                        if parsed is not None:
-                            table.put(parsed[0], parsed[1], kv.mod_revision)
-                self._table = table
-                self._synced.set()
-                self._notify()
-                async for _, events in self._store.watch_prefix(prefix, revision + 1, prev_kv=False):
-                    for event in events:
-                        parsed = parse_key(self._root, self._namespace, event.kv.key)
-                        if parsed is None:
-                            continue
-                        if event.is_put:
-                            self._table.put(parsed[0], parsed[1], event.kv.mod_revision)
-                        else:
-                            self._table.delete(parsed[0], parsed[1])
-                    if events:
-                        self._notify()
-            except asyncio.CancelledError:
-                raise
-            except WatchCompacted:
-                continue
-            except Exception as err:
-                log.warning("placement watch failed, resyncing error=%s", err)
-                await asyncio.sleep(0.5)
-
-    async def _keepalive_loop(self) -> None:
-        interval = max(0.2, self._lease_ttl_s / 3)
-        while not self._stopping:
-            await asyncio.sleep(interval)
-            try:
-                async with self._lock:
-                    if not self._lease_id:
-                        continue
-                    ttl = await self._store.keepalive_once(self._lease_id)
-                    if ttl <= 0:
-                        # The lease expired (etcd unreachable for too long): register again under a new one.
-                        log.warning("placement lease lost, registering again address=%s", self.address)
-                        self._lease_id = await self._store.grant_lease(self._lease_ttl_s)
-                        await self._write_registration(removed=[])
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
-                log.warning("placement keepalive failed address=%s error=%s", self.address, err)
