@@ -17,6 +17,7 @@ without it clears an earlier one). ``multi`` is all or nothing: every ETag is ch
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -204,3 +205,46 @@ async def run_each(store: StateStore, requests: Sequence[StateOperation]) -> Non
             failures[request.key] = err
     if failures:
         raise BulkStoreError(failures)
+
+
+class AtomicWriteStore(ABC):
+    """A ``StateStore`` on a backend that applies a list of operations all or nothing: the writes are done here.
+
+    ``set``, ``delete`` and ``multi`` are each one ``_write_atomically``; bulk writes run each on its own
+    (``run_each``). Every store here has all of contrib's features; ``multi`` is unbounded unless overridden.
+    """
+
+    def features(self) -> frozenset[Feature]:
+        return ALL_FEATURES
+
+    def multi_max_size(self) -> int:
+        return 0
+
+    @abstractmethod
+    async def get(self, key: str, consistency: str = "") -> StoredItem | None: ...
+
+    @abstractmethod
+    async def bulk_get(self, keys: Sequence[str]) -> list[BulkGetItem]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def _write_atomically(self, operations: Sequence[StateOperation]) -> None:
+        """Check every operation's preconditions, then apply all of them, or none (raising what failed)."""
+
+    async def set(self, request: SetRequest) -> None:
+        await self._write_atomically([request])
+
+    async def delete(self, request: DeleteRequest) -> None:
+        await self._write_atomically([request])
+
+    async def bulk_set(self, requests: Sequence[SetRequest]) -> None:
+        await run_each(self, requests)
+
+    async def bulk_delete(self, requests: Sequence[DeleteRequest]) -> None:
+        await run_each(self, requests)
+
+    async def multi(self, operations: Sequence[StateOperation], metadata: Mapping[str, str] | None = None) -> None:
+        if operations:
+            await self._write_atomically(operations)

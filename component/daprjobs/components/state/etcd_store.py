@@ -16,17 +16,14 @@ from dataclasses import dataclass
 
 from daprjobs.components.state import etcd_value
 from daprjobs.components.state.api import (
-    ALL_FEATURES,
+    AtomicWriteStore,
     BulkGetItem,
-    DeleteRequest,
     ETagError,
-    Feature,
     SetRequest,
     StateOperation,
     StateStoreError,
     StoredItem,
     must_be_absent,
-    run_each,
     validate_write,
 )
 from daprjobs.etcd.api import Compare, RequestOp, Store, cmp_absent, cmp_mod_revision, op_delete, op_put
@@ -57,7 +54,7 @@ class EtcdStateSettings:
                    max_txn_ops=int(max_ops_text), version="v1" if version == "v1" else "v2")
 
 
-class EtcdStateStore:
+class EtcdStateStore(AtomicWriteStore):
     """One ``state.etcd`` component on an etcd ``Store``; ``close`` closes that store."""
 
     def __init__(self, store: Store, key_prefix_path: str = "", *, version: str = "v2",
@@ -66,9 +63,6 @@ class EtcdStateStore:
         self._prefix = key_prefix_path
         self._version = version
         self._max_txn_ops = max_txn_ops
-
-    def features(self) -> frozenset[Feature]:
-        return ALL_FEATURES
 
     def multi_max_size(self) -> int:
         return self._max_txn_ops
@@ -102,22 +96,6 @@ class EtcdStateStore:
             out.append(BulkGetItem(key, StoredItem(data, str(kv.mod_revision), metadata)))
         return out
 
-    async def set(self, request: SetRequest) -> None:
-        await self._transact([request])
-
-    async def delete(self, request: DeleteRequest) -> None:
-        await self._transact([request])
-
-    async def bulk_set(self, requests: Sequence[SetRequest]) -> None:
-        await run_each(self, requests)
-
-    async def bulk_delete(self, requests: Sequence[DeleteRequest]) -> None:
-        await run_each(self, requests)
-
-    async def multi(self, operations: Sequence[StateOperation], metadata: Mapping[str, str] | None = None) -> None:
-        if operations:
-            await self._transact(operations)
-
     def _compare(self, request: StateOperation, expected: int | None) -> Compare | None:
         if expected is not None:
             return cmp_mod_revision(self.etcd_key(request.key), expected)
@@ -125,7 +103,7 @@ class EtcdStateStore:
             return cmp_absent(self.etcd_key(request.key))
         return None
 
-    async def _transact(self, operations: Sequence[StateOperation]) -> None:
+    async def _write_atomically(self, operations: Sequence[StateOperation]) -> None:
         checked = [(op, *validate_write(op)) for op in operations]
         compares = [c for op, expected, _ in checked if (c := self._compare(op, expected)) is not None]
         leases = await self._grant_leases({ttl for _, _, ttl in checked if ttl})

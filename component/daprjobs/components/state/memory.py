@@ -7,20 +7,17 @@ Expiry is checked on read; time comes from an injectable wall clock (seconds).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from daprjobs.components.state.api import (
-    ALL_FEATURES,
+    AtomicWriteStore,
     BulkGetItem,
     DeleteRequest,
     ETagError,
-    Feature,
-    SetRequest,
     StateOperation,
     StoredItem,
     must_be_absent,
-    run_each,
     validate_write,
 )
 from daprjobs.components.state.ttl import expire_time_metadata
@@ -33,17 +30,11 @@ class _Entry:
     expires_at: float | None
 
 
-class MemoryStateStore:
+class MemoryStateStore(AtomicWriteStore):
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
         self._version = 0
-
-    def features(self) -> frozenset[Feature]:
-        return ALL_FEATURES
-
-    def multi_max_size(self) -> int:
-        return 0
 
     def _live(self, key: str) -> _Entry | None:
         entry = self._entries.get(key)
@@ -83,19 +74,7 @@ class MemoryStateStore:
         expires = self._clock() + ttl if ttl else None
         self._entries[request.key] = _Entry(bytes(request.value), self._version, expires)
 
-    async def set(self, request: SetRequest) -> None:
-        self._apply(request, self._check(request))
-
-    async def delete(self, request: DeleteRequest) -> None:
-        self._apply(request, self._check(request))
-
-    async def bulk_set(self, requests: Sequence[SetRequest]) -> None:
-        await run_each(self, requests)
-
-    async def bulk_delete(self, requests: Sequence[DeleteRequest]) -> None:
-        await run_each(self, requests)
-
-    async def multi(self, operations: Sequence[StateOperation], metadata: Mapping[str, str] | None = None) -> None:
+    async def _write_atomically(self, operations: Sequence[StateOperation]) -> None:
         ttls = [self._check(op) for op in operations]
         for op, ttl in zip(operations, ttls, strict=True):
             self._apply(op, ttl)

@@ -17,19 +17,16 @@ from redis.exceptions import RedisError, ResponseError
 
 from daprjobs.components.state import redis_scripts
 from daprjobs.components.state.api import (
-    ALL_FEATURES,
     TTL_METADATA_KEY,
+    AtomicWriteStore,
     BulkGetItem,
-    DeleteRequest,
     ETagError,
-    Feature,
     SetRequest,
     StateOperation,
     StateStoreError,
     StoredItem,
     must_be_absent,
     parse_ttl,
-    run_each,
     validate_write,
 )
 from daprjobs.components.state.ttl import expire_time_metadata
@@ -76,7 +73,7 @@ class RedisStateSettings:
                               username=self.username, ssl=self.tls, socket_connect_timeout=5)
 
 
-class RedisStateStore:
+class RedisStateStore(AtomicWriteStore):
     """One ``state.redis`` component; ``close`` closes the client it was given."""
 
     def __init__(self, client: aioredis.Redis, default_ttl_s: int | None = None) -> None:
@@ -84,12 +81,6 @@ class RedisStateStore:
         self._default_ttl = default_ttl_s
         self._read = client.register_script(redis_scripts.READ)
         self._write = client.register_script(redis_scripts.WRITE)
-
-    def features(self) -> frozenset[Feature]:
-        return ALL_FEATURES
-
-    def multi_max_size(self) -> int:
-        return 0
 
     async def get(self, key: str, consistency: str = "") -> StoredItem | None:
         return (await self.bulk_get([key]))[0].item
@@ -113,28 +104,12 @@ class RedisStateStore:
                                                    expire_time_metadata(expires))))
         return out
 
-    async def set(self, request: SetRequest) -> None:
-        await self._run([request])
-
-    async def delete(self, request: DeleteRequest) -> None:
-        await self._run([request])
-
-    async def bulk_set(self, requests: Sequence[SetRequest]) -> None:
-        await run_each(self, requests)
-
-    async def bulk_delete(self, requests: Sequence[DeleteRequest]) -> None:
-        await run_each(self, requests)
-
-    async def multi(self, operations: Sequence[StateOperation], metadata: Mapping[str, str] | None = None) -> None:
-        if operations:
-            await self._run(operations)
-
     def _ttl(self, request: SetRequest) -> int:
         if request.metadata.get(TTL_METADATA_KEY, "") != "":
             return parse_ttl(request.metadata) or 0
         return self._default_ttl or 0
 
-    async def _run(self, operations: Sequence[StateOperation]) -> None:
+    async def _write_atomically(self, operations: Sequence[StateOperation]) -> None:
         args: list[str | bytes] = []
         for op in operations:
             expected, _ = validate_write(op)
