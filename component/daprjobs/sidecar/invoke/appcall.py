@@ -21,6 +21,7 @@ from dapr.proto.runtime.v1 import appcallback_pb2_grpc
 from google.protobuf import any_pb2
 from yarl import URL
 
+from daprjobs.sidecar.app_grpc_channel import open_app_grpc_channel
 from daprjobs.sidecar.errors import go_rpc_error_text
 from daprjobs.sidecar.invoke.headers import API_TOKEN_HEADER, from_grpc_metadata, response_headers, to_grpc_metadata
 from daprjobs.sidecar.invoke.model import GrpcAnswer, InvokeCall, InvokeFailure, InvokeResult
@@ -102,14 +103,7 @@ def _quote_path(path: str) -> str:
 
 class GrpcAppInvoker:
     def __init__(self, host: str, port: int, app_token: str | None, max_message_size: int) -> None:
-        options = [
-            ("grpc.max_receive_message_length", max_message_size),
-            ("grpc.max_send_message_length", max_message_size),
-            ("grpc.initial_reconnect_backoff_ms", 200),
-            ("grpc.min_reconnect_backoff_ms", 200),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ]
-        self._channel = grpc.aio.insecure_channel(f"{host}:{port}", options=options)
+        self._channel = open_app_grpc_channel(host, port, max_message_size)
         self._stub = appcallback_pb2_grpc.AppCallbackStub(self._channel)
         self._token = app_token
 

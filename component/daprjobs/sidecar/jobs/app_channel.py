@@ -25,6 +25,7 @@ from google.protobuf import any_pb2
 from yarl import URL
 
 from daprjobs.core.trigger_id import TRIGGER_ID_HEADER
+from daprjobs.sidecar.app_grpc_channel import open_app_grpc_channel
 from daprjobs.sidecar.errors import grpc_code_from_http
 from daprjobs.sidecar.jobs.jobjson import JobRenderError, http_trigger_body
 
@@ -75,14 +76,7 @@ MAX_CONCURRENT_APP_CALLS = 1000
 class GrpcJobAppChannel:
     def __init__(self, host: str, port: int, app_token: str | None, max_message_size: int,
                  max_concurrent_calls: int = MAX_CONCURRENT_APP_CALLS) -> None:
-        options = [
-            ("grpc.max_receive_message_length", max_message_size),
-            ("grpc.max_send_message_length", max_message_size),
-            ("grpc.initial_reconnect_backoff_ms", 200),
-            ("grpc.min_reconnect_backoff_ms", 200),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ]
-        self._channel = grpc.aio.insecure_channel(f"{host}:{port}", options=options)
+        self._channel = open_app_grpc_channel(host, port, max_message_size)
         self._stable = appcallback_pb2_grpc.AppCallbackStub(self._channel)
         self._alpha = appcallback_pb2_grpc.AppCallbackAlphaStub(self._channel)
         self._metadata: tuple[tuple[str, str], ...] = ((API_TOKEN_HEADER, app_token),) if app_token else ()
