@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from dapr.actor import ActorId, ActorProxy
-from dapr.conf import settings
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 from tests.support.daprjobs_processes import SchedulerProcess, SidecarProcess
@@ -80,8 +79,7 @@ def new_id() -> str:
 
 async def test_proxy_invocation_and_state_that_persists(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     actor_id = new_id()
-    # The SDK's global settings win over the environment for the rest of the process: undo it after this test.
-    monkeypatch.setattr(settings, "DAPR_HTTP_PORT", stack.sidecar.http_port, raising=False)
+    monkeypatch.setenv("DAPR_HTTP_PORT", str(stack.sidecar.http_port))
     proxy = ActorProxy.create(ACTOR, ActorId(actor_id))
     await proxy.invoke_method("SetValue", json.dumps({"n": 41, "tags": ["x"]}).encode())
     assert json.loads(await proxy.invoke_method("GetValue")) == {"n": 41, "tags": ["x"]}

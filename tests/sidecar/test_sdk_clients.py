@@ -18,6 +18,7 @@ from google.protobuf import any_pb2, wrappers_pb2
 
 from tests.support.apps import GrpcJobApp, HttpJobApp
 from tests.support.inprocess import StackFactory, in_own_loop
+from tests.support.sdk import point_sdk_at
 
 
 def raw_json(obj: object) -> any_pb2.Any:
@@ -29,9 +30,7 @@ def raw_json(obj: object) -> any_pb2.Any:
 @pytest.fixture
 def sdk_env(monkeypatch: pytest.MonkeyPatch) -> Any:
     def point_at(stack: Any) -> None:
-        monkeypatch.setenv("DAPR_HTTP_PORT", str(stack.sidecar.http_port))
-        monkeypatch.setenv("DAPR_GRPC_PORT", str(stack.sidecar.grpc_port))
-        monkeypatch.delenv("DAPR_API_TOKEN", raising=False)
+        point_sdk_at(monkeypatch, stack.sidecar.http_port, stack.sidecar.grpc_port)
 
     return point_at
 

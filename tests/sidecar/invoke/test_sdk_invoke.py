@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -12,31 +11,17 @@ import pytest
 from dapr.aio.clients import DaprClient as AioDaprClient
 from dapr.clients import DaprClient
 from dapr.clients.exceptions import DaprGrpcError, DaprHttpError
-from dapr.conf import settings
 from daprjobs.sidecar.server import Sidecar
 
 from tests.support.inprocess import in_own_loop
+from tests.support.sdk import point_sdk_at
 
 from .apps import EchoHttpApp, GrpcInvokeApp
 from .conftest import SidecarFactory, unique_id, wait_resolvable
 
 
-@pytest.fixture
-def sdk_settings() -> Iterator[None]:
-    """Put back the SDK's global settings this module changes (later SDK tests must not see them)."""
-    names = ("DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "DAPR_API_METHOD_INVOCATION_PROTOCOL", "DAPR_RUNTIME_HOST")
-    saved = {name: getattr(settings, name) for name in names}
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
-
-
-def point_sdk_at(sidecar: Sidecar, protocol: str) -> None:
-    for name, value in (("DAPR_RUNTIME_HOST", "127.0.0.1"), ("DAPR_HTTP_PORT", sidecar.http_port),
-                        ("DAPR_GRPC_PORT", sidecar.grpc_port), ("DAPR_API_METHOD_INVOCATION_PROTOCOL", protocol)):
-        setattr(settings, name, value)
+def point_sdk(monkeypatch: pytest.MonkeyPatch, sidecar: Sidecar, protocol: str) -> None:
+    point_sdk_at(monkeypatch, sidecar.http_port, sidecar.grpc_port, DAPR_API_METHOD_INVOCATION_PROTOCOL=protocol)
 
 
 @pytest.fixture
@@ -54,9 +39,9 @@ async def targets(make_sidecar: SidecarFactory, echo_app: EchoHttpApp,
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
 async def test_sync_client_invokes_http_and_grpc_apps(targets: tuple[Sidecar, str, str], protocol: str,
-                                                      sdk_settings: None) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     caller, http_id, grpc_id = targets
-    point_sdk_at(caller, protocol)
+    point_sdk(monkeypatch, caller, protocol)
 
     def scenario() -> tuple[dict[str, Any], str, int | None, str]:
         with DaprClient(f"127.0.0.1:{caller.grpc_port}") as client:
@@ -82,9 +67,10 @@ async def test_sync_client_invokes_http_and_grpc_apps(targets: tuple[Sidecar, st
 
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
-async def test_aio_client_invokes(targets: tuple[Sidecar, str, str], protocol: str, sdk_settings: None) -> None:
+async def test_aio_client_invokes(targets: tuple[Sidecar, str, str], protocol: str,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     caller, http_id, grpc_id = targets
-    point_sdk_at(caller, protocol)
+    point_sdk(monkeypatch, caller, protocol)
 
     async def scenario() -> tuple[str, str]:
         async with AioDaprClient(f"127.0.0.1:{caller.grpc_port}") as client:
@@ -98,9 +84,9 @@ async def test_aio_client_invokes(targets: tuple[Sidecar, str, str], protocol: s
 
 
 async def test_grpc_invoke_without_verb_fails_for_http_apps_only(targets: tuple[Sidecar, str, str],
-                                                                 sdk_settings: None) -> None:
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     caller, http_id, grpc_id = targets
-    point_sdk_at(caller, "grpc")
+    point_sdk(monkeypatch, caller, "grpc")
 
     def scenario() -> tuple[str, str]:
         with DaprClient(f"127.0.0.1:{caller.grpc_port}") as client:

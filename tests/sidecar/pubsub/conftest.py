@@ -20,6 +20,7 @@ from daprjobs.sidecar.server import Sidecar
 
 from tests.components.pubsub.conftest import module_redis
 from tests.support.inprocess import InProcessStack, start_stack, stop_stacks
+from tests.support.sdk import point_sdk_at
 
 __all__ = ["module_redis"]
 
@@ -75,8 +76,7 @@ async def make_sidecar(module_etcd: EtcdProcess, module_redis: RedisServerProces
         stack.sidecar = Sidecar(stack.sidecar.config, blocks=jobs_and_pubsub)
         stacks.append(stack)
         await stack.sidecar.start()
-        monkeypatch.setenv("DAPR_HTTP_PORT", str(stack.sidecar.http_port))
-        monkeypatch.setenv("DAPR_GRPC_PORT", str(stack.sidecar.grpc_port))
+        point_sdk_at(monkeypatch, stack.sidecar.http_port, stack.sidecar.grpc_port)
         return stack
 
     try:

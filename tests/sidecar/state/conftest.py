@@ -17,6 +17,7 @@ from daprjobs.sidecar.state.block import StateBlock
 
 from tests.components.pubsub.conftest import module_redis
 from tests.support.inprocess import unique_prefix
+from tests.support.sdk import point_sdk_at
 
 __all__ = ["module_redis"]
 
@@ -86,8 +87,7 @@ async def sidecar(module_etcd: EtcdProcess, module_redis: RedisServerProcess, tm
                            resources=load_resources(resources))
     car = Sidecar(config, blocks=state_only)
     await car.start()
-    monkeypatch.setenv("DAPR_HTTP_PORT", str(car.http_port))
-    monkeypatch.setenv("DAPR_GRPC_PORT", str(car.grpc_port))
+    point_sdk_at(monkeypatch, car.http_port, car.grpc_port)
     try:
         yield car
     finally:
