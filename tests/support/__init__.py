@@ -7,5 +7,6 @@ the one way to wait for a condition.
 - ``daprjobs_processes``: ``SchedulerProcess`` and ``SidecarProcess``, the real commands as children.
 - ``deployment``: ``Deployment``, etcd + schedulers + sidecars + apps under one supervisor (the bench's stack).
 - ``inprocess``: a scheduler replica and a sidecar inside the test's process.
-- ``apps``: job apps that record what they receive; ``metrics``: reading Prometheus metrics.
+- ``apps``: job apps that record what they receive; ``app_servers``: serving a test app (aiohttp in the loop,
+  ``dapr.ext.grpc.App`` in a thread); ``metrics``: reading Prometheus metrics.
 """

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import threading
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from dapr.ext.grpc import App, JobEvent
 from daprjobs.etcd.embedded import free_port
+
+from tests.support.app_servers import LoopbackHttpApp, ThreadedGrpcApp, next_received
 
 DEADLINE_S = 30.0
 
@@ -28,26 +29,17 @@ class HttpTrigger:
 
 
 @dataclass
-class HttpJobApp:
+class HttpJobApp(LoopbackHttpApp):
     """``POST /job/{name}``: records the trigger, answers the next scripted status for that name (else 200)."""
 
     port: int = field(default_factory=free_port)
     triggers: list[HttpTrigger] = field(default_factory=list)
     statuses: dict[str, list[int]] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    shutdown_timeout_s = 5.0
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/job/{name}", self._on_job)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _on_job(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -75,34 +67,19 @@ class HttpJobApp:
         return self.named(name)
 
 
-class GrpcJobApp:
+class GrpcJobApp(ThreadedGrpcApp):
     """An unmodified ``dapr.ext.grpc.App`` with handlers for ``names``, served from a thread."""
 
     def __init__(self, names: list[str], port: int | None = None) -> None:
         self.port = port or free_port()
         self.names = names
         self.events: queue.Queue[JobEvent] = queue.Queue()
-        self._app: App | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def build(self) -> App:
         app = App()
         for name in self.names:
             app.job_event(name)(self.events.put)
-        self._app = app
-        self._thread = threading.Thread(target=app.run, args=(self.port, "127.0.0.1"), daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._app is not None:
-            self._app.stop()
-            self._app = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        return app
 
     async def next_event(self, timeout: float = DEADLINE_S) -> JobEvent:
-        try:
-            return await asyncio.to_thread(self.events.get, True, timeout)
-        except queue.Empty:
-            raise AssertionError(f"no job event within {timeout}s") from None
+        return await next_received(self.events, timeout, "job event")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +12,10 @@ from dapr.clients.grpc._response import InvokeMethodResponse
 from dapr.ext.grpc import App
 from daprjobs.etcd.embedded import free_port
 
+from tests.support.app_servers import LoopbackHttpApp, ThreadedGrpcApp
 
-class EchoHttpApp:
+
+class EchoHttpApp(LoopbackHttpApp):
     """``/slow…`` answers after 3 s; ``/status/<code>`` answers that status (body ``status <code>``, header
     ``X-App``); any other path echoes method, path, raw query, headers and body as JSON with header ``X-Echo``."""
 
@@ -22,19 +23,9 @@ class EchoHttpApp:
         self.name = name
         self.port = free_port()
         self.calls: list[dict[str, Any]] = []
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -51,7 +42,7 @@ class EchoHttpApp:
                             headers={"X-Echo": "1"})
 
 
-class GrpcInvokeApp:
+class GrpcInvokeApp(ThreadedGrpcApp):
     """An unmodified ``dapr.ext.grpc.App`` with ``echo`` (answers the request's data and metadata keys) and
     ``fail`` (answers INVALID_ARGUMENT through an exception); served from a thread."""
 
@@ -59,10 +50,8 @@ class GrpcInvokeApp:
         self.name = name
         self.port = free_port()
         self.seen: list[InvokeMethodRequest] = []
-        self._app: App | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def build(self) -> App:
         app = App()
 
         @app.method(name="echo")
@@ -77,14 +66,4 @@ class GrpcInvokeApp:
         def plain(request: InvokeMethodRequest) -> str:
             return f"{self.name}:{request.text()}"
 
-        self._app = app
-        self._thread = threading.Thread(target=app.run, args=(self.port, "127.0.0.1"), daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._app is not None:
-            self._app.stop()
-            self._app = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        return app

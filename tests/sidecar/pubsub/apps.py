@@ -3,11 +3,9 @@ unmodified ``dapr.ext.grpc.App`` subscriber in a thread."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import queue
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +13,8 @@ from aiohttp import web
 from dapr.clients.grpc._response import TopicEventResponse
 from dapr.ext.grpc import App, SubscriptionMessage
 from daprjobs.etcd.embedded import free_port
+
+from tests.support.app_servers import LoopbackHttpApp, ThreadedGrpcApp, next_received
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Delivery:
 
 
 @dataclass
-class HttpSubscriberApp:
+class HttpSubscriberApp(LoopbackHttpApp):
     """``GET /dapr/subscribe`` answers ``subscriptions``; every POST is recorded and answered from ``answers[path]``
     (a list of (status, JSON body or None), consumed in order; then 200 with no body)."""
 
@@ -35,20 +35,11 @@ class HttpSubscriberApp:
     port: int = field(default_factory=free_port)
     deliveries: list[Delivery] = field(default_factory=list)
     answers: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
-    _runner: web.AppRunner | None = None
+    shutdown_timeout_s = 2.0
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/dapr/subscribe", self._subscribe)
         app.router.add_post("/{path:.*}", self._deliver)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _subscribe(self, _: web.Request) -> web.Response:
         return web.json_response(self.subscriptions)
@@ -68,32 +59,23 @@ class HttpSubscriberApp:
         return [d for d in self.deliveries if d.path == path]
 
 
-class GrpcSubscriber:
+class GrpcSubscriber(ThreadedGrpcApp):
     """``dapr.ext.grpc.App`` subscribed to ``(pubsub, topic)`` pairs; events land in a queue."""
 
     def __init__(self, topics: list[tuple[str, str]]) -> None:
         self.port = free_port()
+        self.topics = topics
         self.events: queue.Queue[Any] = queue.Queue()
-        self._app = App()
-        for pubsub, topic in topics:
+
+    def build(self) -> App:
+        app = App()
+        for pubsub, topic in self.topics:
             def handler(event: SubscriptionMessage) -> TopicEventResponse:
                 self.events.put(event)
                 return TopicEventResponse("success")
             handler.__name__ = f"on_{pubsub}_{topic}".replace("-", "_")
-            self._app.subscribe(pubsub, topic)(handler)
-        self._thread = threading.Thread(target=self._app.run, args=(self.port, "127.0.0.1"), daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._app.stop()
-        self._thread.join(timeout=10)
+            app.subscribe(pubsub, topic)(handler)
+        return app
 
     async def next_event(self, timeout: float = 30.0) -> Any:
-        try:
-            return await asyncio.to_thread(self.events.get, True, timeout)
-        except queue.Empty:
-            raise AssertionError(f"no topic event within {timeout}s") from None
-
-
+        return await next_received(self.events, timeout, "topic event")
