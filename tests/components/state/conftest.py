@@ -1,10 +1,9 @@
-"""The three state stores on real backends: in memory, a real etcd, a real redis-server (the shared launcher)."""
+"""The three state stores on real backends: in memory, a real etcd, a real redis-server (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import pathlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from daprjobs.components.pubsub.redisserver import RedisServerProcess
@@ -14,17 +13,6 @@ from daprjobs.components.state.memory import MemoryStateStore
 from daprjobs.components.state.redis_store import RedisStateSettings, RedisStateStore
 from daprjobs.etcd.embedded import EtcdProcess
 from daprjobs.etcd.store import EtcdStore
-
-
-@pytest.fixture(scope="module")
-def module_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServerProcess]:
-    base: pathlib.Path = tmp_path_factory.mktemp("redis")
-    proc = RedisServerProcess(data_dir=base / "data", log_path=base / "redis.log")
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(params=["memory", "etcd", "redis"])

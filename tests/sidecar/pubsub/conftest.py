@@ -18,11 +18,8 @@ from daprjobs.sidecar.jobs.block import JobsBlock
 from daprjobs.sidecar.pubsub.block import PubSubBlock
 from daprjobs.sidecar.server import Sidecar
 
-from tests.components.pubsub.conftest import module_redis
 from tests.support.inprocess import InProcessStack, start_stack, stop_stacks
 from tests.support.sdk import point_sdk_at
-
-__all__ = ["module_redis"]
 
 # Redelivery within a second, so RETRY tests do not wait the default minute.
 FAST_REDELIVERY = {"processingTimeout": "1s", "redeliverInterval": "300ms"}

@@ -15,11 +15,8 @@ from daprjobs.sidecar.config import SidecarConfig, load_resources
 from daprjobs.sidecar.server import Sidecar
 from daprjobs.sidecar.state.block import StateBlock
 
-from tests.components.pubsub.conftest import module_redis
 from tests.support.inprocess import unique_prefix
 from tests.support.sdk import point_sdk_at
-
-__all__ = ["module_redis"]
 
 STORES = ["statestore", "redisstore"]
 
