@@ -73,6 +73,17 @@ async def test_restarted_sidecar_keeps_reminders_and_state(etcd: EtcdProcess, tm
                 proc.stop()
 
 
+async def homes_of(ids: list[str], sidecars: list[SidecarProcess], token: str) -> dict[str, str] | None:
+    """Which app answers for each actor id, once every sidecar agrees; None while they do not."""
+    homes: dict[str, str] = {}
+    for actor_id in ids:
+        answers = {(await call(s, actor_id, "Whoami", token=token)).json()["app"] for s in sidecars}
+        if len(answers) != 1:
+            return None
+        homes[actor_id] = answers.pop()
+    return homes
+
+
 async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdProcess, tmp_path: pathlib.Path) -> None:
     scheduler = SchedulerProcess(tmp_path, etcd.endpoint, "twohosts", lease_ttl_s=3).start()
     resources = write_actor_state_store(tmp_path / "resources", etcd.endpoint)
@@ -97,17 +108,8 @@ async def test_two_sidecars_split_actors_and_take_over_a_killed_host(etcd: EtcdP
 
         # Each actor id lives on exactly one host, whichever sidecar the call enters through.
         ids = [f"p-{i}-{uuid.uuid4().hex[:4]}" for i in range(16)]
-
-        async def placement_settled() -> dict[str, str] | None:
-            homes: dict[str, str] = {}
-            for actor_id in ids:
-                answers = {(await call(s, actor_id, "Whoami", token=token)).json()["app"] for s in sidecars}
-                if len(answers) != 1:
-                    return None
-                homes[actor_id] = answers.pop()
-            return homes
-
-        home: dict[str, str] = await eventually(placement_settled, 30, what="one home per actor", watch=procs)
+        home: dict[str, str] = await eventually(lambda: homes_of(ids, sidecars, token), 30,
+                                                what="one home per actor", watch=procs)
         assert set(home.values()) == {"a", "b"}, home  # 16 ids: both hosts get some (all on one host: p = 2^-15)
 
         # Reminders fire on the actor's host, wherever they were registered from.

@@ -11,6 +11,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -148,6 +149,50 @@ async def test_three_replicas_fire_each_tick_once_and_survive_kill_9(
         await client.close()
 
 
+def hold_first_trigger_of(client: SidecarClient, name: str) -> list[Trigger]:
+    """Leave the first trigger of ``name`` unacked (ack everything else); the list gets it when it comes."""
+    held: list[Trigger] = []
+
+    def hold_one(t: Trigger) -> int | None:
+        if t.name == name and not held:
+            held.append(t)
+            return None
+        return SUCCESS
+
+    client.ack_policy = hold_one
+    return held
+
+
+@dataclass(frozen=True)
+class JoinShares:
+    names: list[str]
+    moved: list[str]
+    before: dict[str, str]
+    rid_of: dict[str, str]
+
+
+def assert_join_window(client: SidecarClient, window: tuple[int, int], shares: JoinShares, held_owner: str,
+                       other_owner: str) -> None:
+    """During a join held up by one unacked trigger: unmoved jobs keep firing on their owner, the held owner's
+    moving jobs wait, and the other owner's moving jobs already fire on the newcomer."""
+
+    def in_window(name: str) -> list[Trigger]:
+        return [t for t in client.of(name) if window[0] <= t.received_ns <= window[1]]
+
+    for name in shares.names:
+        fired = in_window(name)
+        if name not in shares.moved:
+            assert fired, f"{name} did not move but stopped firing during the join"
+            assert {shares.rid_of[t.address] for t in fired} == {shares.before[name]}
+        elif shares.before[name] == held_owner:
+            assert not fired, f"{name} fired while its old owner had not let go: {fired}"
+        else:
+            assert {shares.rid_of[t.address] for t in fired} <= {"join-c"}, name
+    other_moved = [n for n in shares.moved if shares.before[n] == other_owner]
+    if other_moved:
+        assert any(in_window(n) for n in other_moved), "the newcomer took nothing while the other owner was free"
+
+
 async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
         module_etcd: EtcdProcess, replica_processes: Callable[..., SchedulerProcess]) -> None:
     jobs, repeats = 45, 12
@@ -172,15 +217,7 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
         for name in names:
             assert [rid_of[a] for a in addresses_of(client, name)] == [before[name]], name
 
-        held: list[Trigger] = []
-
-        def hold_one(t: Trigger) -> int | None:
-            if t.name == held_name and not held:
-                held.append(t)
-                return None
-            return SUCCESS
-
-        client.ack_policy = hold_one
+        held = hold_first_trigger_of(client, held_name)
         await eventually(lambda: bool(held), 10, f"a trigger of {held_name} to hold")
 
         newcomer = replica_processes("join-c", module_etcd.endpoint, prefix, 3)
@@ -192,25 +229,9 @@ async def test_a_joining_replica_takes_a_share_while_the_others_keep_firing(
 
         # While the held trigger blocks its old owner's handover, everything that does not move keeps firing,
         # the jobs that old owner gives away wait, and the other owner's share has already moved.
-        window_start = time.time_ns()
+        window = (time.time_ns(), time.time_ns() + 3_000_000_000)
         await asyncio.sleep(3.0)
-        window_end = time.time_ns()
-
-        def in_window(name: str) -> list[Trigger]:
-            return [t for t in client.of(name) if window_start <= t.received_ns <= window_end]
-
-        for name in names:
-            fired = in_window(name)
-            if name not in moved:
-                assert fired, f"{name} did not move but stopped firing during the join"
-                assert {rid_of[t.address] for t in fired} == {before[name]}
-            elif before[name] == held_owner:
-                assert not fired, f"{name} fired while its old owner had not let go: {fired}"
-            else:
-                assert {rid_of[t.address] for t in fired} <= {"join-c"}, name
-        other_moved = [n for n in moved if before[n] == other_owner]
-        if other_moved:
-            assert any(in_window(n) for n in other_moved), "the newcomer took nothing while the other owner was free"
+        assert_join_window(client, window, JoinShares(names, moved, before, rid_of), held_owner, other_owner)
 
         held[0].stream.ack(held[0].id, SUCCESS)
         await wait_finished(procs[0].address, 60)
