@@ -1,4 +1,5 @@
-"""Fixtures for the scheduler integration tests: replicas in-process or as real `daprjobs scheduler` processes."""
+"""Fixtures for the scheduler tests: for unit tests a ManualClock and a MemoryStore on it (units.py wires a replica
+on them); for integration tests replicas in-process or as real `daprjobs scheduler` processes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import grpc
 import pytest
+from daprjobs.core.clock import ManualClock
 from daprjobs.etcd.embedded import EtcdProcess, free_port
+from daprjobs.etcd.memory import MemoryStore
 from daprjobs.proto.scheduler.v1 import scheduler_pb2_grpc
 from daprjobs.scheduler.server import SchedulerReplica
 
@@ -16,6 +19,16 @@ from tests.support.daprjobs_processes import SchedulerProcess
 from tests.support.inprocess import scheduler_config, unique_prefix
 
 _ids = itertools.count()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(clock: ManualClock) -> MemoryStore:
+    return MemoryStore(clock)
 
 
 @pytest.fixture

@@ -6,16 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from daprjobs.core.clock import ManualClock
 from daprjobs.etcd.memory import MemoryStore
 from daprjobs.scheduler.counterwriter import CounterWriter
 
 from .units import KEYS
-
-
-@pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore(ManualClock())
 
 
 @pytest.fixture

@@ -14,16 +14,6 @@ from .units import KEYS, FakeSidecar, S, UnitReplica, counter, full_name, put_jo
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(clock: ManualClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
 async def replica(store: MemoryStore, clock: ManualClock) -> AsyncIterator[UnitReplica]:
     rep = UnitReplica(store, clock)
     await rep.start()

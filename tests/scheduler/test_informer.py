@@ -32,16 +32,6 @@ class RecordingSink:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(clock: ManualClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
 async def running(store: MemoryStore) -> AsyncIterator[tuple[JobInformer, RecordingSink]]:
     sink = RecordingSink()
     informer = JobInformer(store, KEYS, sink)

@@ -39,16 +39,6 @@ class Node:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(clock: ManualClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
 async def partition_ids(store: MemoryStore, clock: ManualClock) -> dict[str, int]:
     rng = random.Random(9)
     ids = {f"job{i}": rng.getrandbits(64) for i in range(JOBS)}
