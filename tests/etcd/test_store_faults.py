@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import pathlib
-from collections.abc import Iterator
 
 import pytest
 from daprjobs.etcd.api import cmp_absent, op_put
@@ -20,25 +18,15 @@ HANG_BOUND_S = 20.0
 CALL_S = 2.0
 
 
-@pytest.fixture
-def cluster(tmp_path: pathlib.Path) -> Iterator[EtcdCluster]:
-    etcd = EtcdCluster(tmp_path / "cluster", size=3)
-    etcd.start()
-    try:
-        yield etcd
-    finally:
-        etcd.stop()
-
-
 def _member_at(cluster: EtcdCluster, endpoint: str) -> EtcdProcess:
     return next(m for m in cluster.members if m.endpoint.endswith(endpoint))
 
 
-async def test_reads_and_writes_carry_on_when_the_connected_member_dies(cluster: EtcdCluster) -> None:
-    store = EtcdStore(cluster.endpoints, timeout=10.0)
+async def test_reads_and_writes_carry_on_when_the_connected_member_dies(etcd_cluster: EtcdCluster) -> None:
+    store = EtcdStore(etcd_cluster.endpoints, timeout=10.0)
     try:
         await store.put(b"k/before", b"1")
-        connected = _member_at(cluster, store.endpoint)
+        connected = _member_at(etcd_cluster, store.endpoint)
         connected.kill()
         # Reads land on a live member without the caller seeing the dead one. A write already on its way to the
         # dying member may have been applied: only that one fails, and it says so; the next ones go elsewhere.
@@ -62,14 +50,14 @@ async def test_reads_and_writes_carry_on_when_the_connected_member_dies(cluster:
         await store.close()
 
 
-async def test_a_watch_on_a_dead_member_ends_and_the_next_one_follows_a_live_member(cluster: EtcdCluster) -> None:
-    store = EtcdStore(cluster.endpoints, timeout=10.0)
+async def test_a_watch_on_a_dead_member_ends_and_the_next_one_follows_a_live_member(etcd_cluster: EtcdCluster) -> None:
+    store = EtcdStore(etcd_cluster.endpoints, timeout=10.0)
     try:
         revision = await store.put(b"w/0", b"0")
         watch = store.watch_prefix(b"w/", revision + 1)
         first = asyncio.ensure_future(anext(watch))
         await asyncio.sleep(0.2)
-        _member_at(cluster, store.endpoint).kill()
+        _member_at(etcd_cluster, store.endpoint).kill()
         with pytest.raises(EtcdUnavailable):
             await asyncio.wait_for(first, HANG_BOUND_S)
         # A write while the cluster elects a new leader (the dead member may have led) can time out in etcd;

@@ -6,8 +6,7 @@ deadline.)"""
 from __future__ import annotations
 
 import asyncio
-import pathlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -106,18 +105,8 @@ async def test_a_frozen_etcd_gets_a_bounded_answer_that_says_the_job_may_have_be
         raise AssertionError("the scheduler did not answer again after etcd resumed")
 
 
-@pytest.fixture
-def cluster(tmp_path: pathlib.Path) -> Iterator[EtcdCluster]:
-    etcd = EtcdCluster(tmp_path / "cluster", size=3)
-    etcd.start()
-    try:
-        yield etcd
-    finally:
-        etcd.stop()
-
-
-async def test_one_dead_member_of_three_is_invisible_to_callers_and_jobs_still_fire(cluster: EtcdCluster) -> None:
-    replica = await _replica(cluster.endpoints, "member")
+async def test_one_dead_member_of_three_is_invisible_to_callers_and_jobs_still_fire(etcd_cluster: EtcdCluster) -> None:
+    replica = await _replica(etcd_cluster.endpoints, "member")
     client = SidecarClient("app-member")
     await client.connect(replica.address)
     meta = app_meta("app-member")
@@ -127,7 +116,7 @@ async def test_one_dead_member_of_three_is_invisible_to_callers_and_jobs_still_f
             for i in range(5):
                 await schedule(stub, f"before{i}", meta, due_time=due_in(1.5)[0])
             assert isinstance(replica.store, EtcdStore)
-            victim = next(m for m in cluster.members if m.endpoint.endswith(replica.store.endpoint))
+            victim = next(m for m in etcd_cluster.members if m.endpoint.endswith(replica.store.endpoint))
             victim.kill()
             for i in range(30):
                 await asyncio.wait_for(schedule(stub, f"after{i}", meta, due_time=due_in(1.0)[0]), HANG_BOUND_S)
