@@ -15,6 +15,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bench.deployment import NAMESPACE, BenchDeployment
 from bench.duedata import DueData
@@ -93,54 +94,77 @@ def start_and_time(ctx: ScenarioContext, stack: BenchDeployment, ports: tuple[in
     return handle, ready_s, time.monotonic() - t0
 
 
-def run(ctx: ScenarioContext) -> None:
-    count = ctx.count(1_000_000, 20_000)
-    ctx.result.size.update(jobs=count)
-    stack = ctx.stack()
-    stack.start_etcd()
-    ctx.watch_usage(stack)  # etcd; each scheduler start is watched under its own label
-    ports = (stack.ports.take(), stack.ports.take(), stack.ports.take())
-    endpoint = stack.etcd_endpoint
+@dataclass(frozen=True)
+class StoredJobs:
+    """The jobs as etcd holds them: how long writing them took, the db size, and the one-client read ceiling."""
 
-    # An empty scheduler's memory is the baseline for bytes per job.
+    load_s: float
+    db_size: int
+    db_in_use: int
+    scanned: int
+    scan_ns: int
+    stored_per_job: float  # raw key + value bytes
+
+
+@dataclass(frozen=True)
+class SchedulerRuns:
+    """RSS (bytes) and start/stop times (seconds) over the cold start and the restart."""
+
+    baseline_rss: int
+    cold_rss: int
+    restart_rss: int
+    restart_peak_rss: int
+    cold_ready_s: float
+    cold_loaded_s: float
+    restart_ready_s: float
+    restart_loaded_s: float
+    stop_s: float
+
+    @property
+    def loaded_rss(self) -> int:
+        return max(self.cold_rss, self.restart_rss)
+
+
+def measure_baseline(ctx: ScenarioContext, stack: BenchDeployment, ports: tuple[int, int, int]) -> int:
+    """An empty scheduler's memory: the baseline for bytes per job."""
     empty, _, _ = start_and_time(ctx, stack, ports, 0, 60, "scheduler-empty")
     baseline = settled_rss(empty)
     stack.stop_scheduler(empty)
+    return baseline
 
+
+def store_jobs(ctx: ScenarioContext, endpoint: str, count: int) -> StoredJobs:
     load_s, db_size, db_in_use = asyncio.run(load(endpoint, count))
     ctx.note(f"{count:,} jobs written straight into etcd in the scheduler's stored format ({load_s:.1f}s); "
              "ScheduleJob through the API would take far longer than the measurement")
     scanned, value_bytes, scan_ns = asyncio.run(scan(endpoint))
     key_bytes = len(job_key(KEY_PREFIX, app_job_name(NAMESPACE, APP_ID, f"{PREFIX}{count // 2}")))
-    stored_per_job = value_bytes / max(1, scanned) + key_bytes
+    return StoredJobs(load_s, db_size, db_in_use, scanned, scan_ns, value_bytes / max(1, scanned) + key_bytes)
 
-    timeout = ctx.seconds(300.0, 120.0)
-    r = ctx.result
-    r.add(Figure("etcd db size", db_size / MIB, "MiB", count * stored_per_job / MIB, "raw key + value bytes"))
-    try:
-        cold, cold_ready, cold_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-cold")
-    except TimeoutError:
-        # A miss is a result: say how far it got, and profile what it is doing, rather than fail the scenario.
-        stuck = stack.schedulers[-1]
-        rss = rss_bytes(stuck.pid)
-        profile = record_for(stuck.pid, 15, ctx.workdir / "profiles" / "not-ready" / "scheduler.txt")
-        ctx.detail("profiles", {"start (not ready)": {"scheduler": profile}} if profile else {})
-        ctx.note(f"the scheduler was not ready {timeout:.0f}s after starting on {count:,} jobs; "
-                 f"RSS then {rss / MIB:.0f} MiB; a 15 s py-spy profile of it is in details.profiles")
-        r.add(Figure("cold start to all jobs loaded (not reached)", timeout, "s", scan_ns / 1e9,
-                     f"one client reading all jobs ({SCAN_PAGE:,}/page)", **at_most(60, "<= 60 s")))
-        r.add(Figure("scheduler RSS while loading", rss / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
-        return
-    loaded_rss = settled_rss(cold)
+
+def report_not_ready(ctx: ScenarioContext, stack: BenchDeployment, count: int, timeout: float,
+                     stored: StoredJobs) -> None:
+    """A cold start that missed its timeout is a result: say how far it got, and profile what it is doing."""
+    stuck = stack.schedulers[-1]
+    rss = rss_bytes(stuck.pid)
+    profile = record_for(stuck.pid, 15, ctx.workdir / "profiles" / "not-ready" / "scheduler.txt")
+    ctx.detail("profiles", {"start (not ready)": {"scheduler": profile}} if profile else {})
+    ctx.note(f"the scheduler was not ready {timeout:.0f}s after starting on {count:,} jobs; "
+             f"RSS then {rss / MIB:.0f} MiB; a 15 s py-spy profile of it is in details.profiles")
+    ctx.result.add(Figure("cold start to all jobs loaded (not reached)", timeout, "s", stored.scan_ns / 1e9,
+                          f"one client reading all jobs ({SCAN_PAGE:,}/page)", **at_most(60, "<= 60 s")))
+    ctx.result.add(Figure("scheduler RSS while loading", rss / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
+
+
+def stop_timed(stack: BenchDeployment, handle: SchedulerProcess) -> float:
     t_stop = time.monotonic()
-    stack.stop_scheduler(cold)
-    stop_s = time.monotonic() - t_stop
+    stack.stop_scheduler(handle)
+    return time.monotonic() - t_stop
 
-    warm, warm_ready, warm_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-restart")
-    warm_rss = settled_rss(warm)
-    peak = peak_rss_bytes(warm.pid)
 
-    # Does it trigger? One job scheduled through the SDK right after the restart, due one second later.
+def probe_after_restart(ctx: ScenarioContext, stack: BenchDeployment) -> tuple[float, bool]:
+    """Does it trigger? One job scheduled through the SDK right after the restart, due one second later; returns
+    (lateness in ms, NaN if it never came; whether it was delivered)."""
     app = stack.start_job_app(["p-:1"], label="probe-app")
     sidecar = stack.start_sidecar(APP_ID, app.port, "grpc")
     stack.wait_streams()
@@ -148,21 +172,64 @@ def run(ctx: ScenarioContext) -> None:
     sdk_register(ctx, sidecar, "p-", 1, due, threads=1)
     arrival = wait_for_deliveries(stack, app, 1, None, timeout_s=60, first_due_ns=due)
     probe_late_ms = (arrival.last_recv_ns - due) / 1e6 if not arrival.timed_out else float("nan")
+    return probe_late_ms, not arrival.timed_out
 
-    per_job = (max(loaded_rss, warm_rss) - baseline) / count
-    ctx.detail("memory", {"baseline_rss_mib": baseline / MIB, "cold_rss_mib": loaded_rss / MIB,
-                          "restart_rss_mib": warm_rss / MIB, "restart_peak_rss_mib": peak / MIB})
-    ctx.detail("etcd", {"db_size_mib": db_size / MIB, "db_in_use_mib": db_in_use / MIB, "load_s": load_s,
-                        "scan_s": scan_ns / 1e9, "stored_bytes_per_job": stored_per_job, "scanned": scanned})
-    ctx.detail("start", {"cold_ready_s": cold_ready, "cold_loaded_s": cold_loaded, "restart_ready_s": warm_ready,
-                         "restart_loaded_s": warm_loaded, "probe_lateness_ms": probe_late_ms, "stop_s": stop_s})
 
-    r.add(Figure("scheduler RSS", max(loaded_rss, warm_rss) / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
-    r.add(Figure("scheduler bytes per job", per_job, "B", stored_per_job, "stored record (key + value)"))
+def report_details(ctx: ScenarioContext, stored: StoredJobs, runs: SchedulerRuns, probe_late_ms: float) -> None:
+    ctx.detail("memory", {"baseline_rss_mib": runs.baseline_rss / MIB, "cold_rss_mib": runs.cold_rss / MIB,
+                          "restart_rss_mib": runs.restart_rss / MIB,
+                          "restart_peak_rss_mib": runs.restart_peak_rss / MIB})
+    ctx.detail("etcd", {"db_size_mib": stored.db_size / MIB, "db_in_use_mib": stored.db_in_use / MIB,
+                        "load_s": stored.load_s, "scan_s": stored.scan_ns / 1e9,
+                        "stored_bytes_per_job": stored.stored_per_job, "scanned": stored.scanned})
+    ctx.detail("start", {"cold_ready_s": runs.cold_ready_s, "cold_loaded_s": runs.cold_loaded_s,
+                         "restart_ready_s": runs.restart_ready_s, "restart_loaded_s": runs.restart_loaded_s,
+                         "probe_lateness_ms": probe_late_ms, "stop_s": runs.stop_s})
+
+
+def report_figures(ctx: ScenarioContext, count: int, stored: StoredJobs, runs: SchedulerRuns, probe_late_ms: float,
+                   delivered: bool) -> None:
+    r = ctx.result
+    scan_s = stored.scan_ns / 1e9
+    per_job = (runs.loaded_rss - runs.baseline_rss) / count
+    r.add(Figure("scheduler RSS", runs.loaded_rss / MIB, "MiB", **at_most(1024, "<= 1 GiB")))
+    r.add(Figure("scheduler bytes per job", per_job, "B", stored.stored_per_job, "stored record (key + value)"))
     scan_name = f"one client reading all jobs ({SCAN_PAGE:,}/page)"
-    r.add(Figure("restart to healthz ready", warm_ready, "s", scan_ns / 1e9, scan_name))
-    r.add(Figure("restart to all jobs loaded", warm_loaded, "s", scan_ns / 1e9, scan_name, **at_most(60, "<= 60 s")))
-    r.add(Figure("cold start to all jobs loaded", cold_loaded, "s", scan_ns / 1e9, scan_name))
-    r.add(Figure("SIGTERM to exit, loaded scheduler", stop_s, "s"))
+    r.add(Figure("restart to healthz ready", runs.restart_ready_s, "s", scan_s, scan_name))
+    r.add(Figure("restart to all jobs loaded", runs.restart_loaded_s, "s", scan_s, scan_name,
+                 **at_most(60, "<= 60 s")))
+    r.add(Figure("cold start to all jobs loaded", runs.cold_loaded_s, "s", scan_s, scan_name))
+    r.add(Figure("SIGTERM to exit, loaded scheduler", runs.stop_s, "s"))
     r.add(Figure("probe job after restart: lateness", probe_late_ms, "ms"))
-    r.add(Figure("probe job delivered", 0 if arrival.timed_out else 1, "jobs", **exactly(1, "1")))
+    r.add(Figure("probe job delivered", 1 if delivered else 0, "jobs", **exactly(1, "1")))
+
+
+def run(ctx: ScenarioContext) -> None:
+    count = ctx.count(1_000_000, 20_000)
+    ctx.result.size.update(jobs=count)
+    stack = ctx.stack()
+    stack.start_etcd()
+    ctx.watch_usage(stack)  # etcd; each scheduler start is watched under its own label
+    ports = (stack.ports.take(), stack.ports.take(), stack.ports.take())
+
+    baseline = measure_baseline(ctx, stack, ports)
+    stored = store_jobs(ctx, stack.etcd_endpoint, count)
+    timeout = ctx.seconds(300.0, 120.0)
+    ctx.result.add(Figure("etcd db size", stored.db_size / MIB, "MiB", count * stored.stored_per_job / MIB,
+                          "raw key + value bytes"))
+    try:
+        cold, cold_ready, cold_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-cold")
+    except TimeoutError:
+        report_not_ready(ctx, stack, count, timeout, stored)
+        return
+    cold_rss = settled_rss(cold)
+    stop_s = stop_timed(stack, cold)
+
+    warm, warm_ready, warm_loaded = start_and_time(ctx, stack, ports, count, timeout, "scheduler-restart")
+    warm_rss = settled_rss(warm)
+    runs = SchedulerRuns(baseline, cold_rss, warm_rss, peak_rss_bytes(warm.pid), cold_ready, cold_loaded,
+                         warm_ready, warm_loaded, stop_s)
+    probe_late_ms, delivered = probe_after_restart(ctx, stack)
+
+    report_details(ctx, stored, runs, probe_late_ms)
+    report_figures(ctx, count, stored, runs, probe_late_ms, delivered)
