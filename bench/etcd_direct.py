@@ -13,18 +13,9 @@ from urllib.parse import urlparse
 
 import aetcd
 from aetcd import rpc
+from daprjobs.etcd.api import prefix_end
 
 _BIG = 256 * 1024 * 1024
-
-
-def prefix_end(prefix: bytes) -> bytes:
-    """The range end covering every key that starts with ``prefix``."""
-    end = bytearray(prefix)
-    for i in range(len(end) - 1, -1, -1):
-        if end[i] < 0xFF:
-            end[i] += 1
-            return bytes(end[: i + 1])
-    return b"\0"
 
 
 class EtcdDirect:
