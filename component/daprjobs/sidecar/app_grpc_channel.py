@@ -1,4 +1,5 @@
-"""The gRPC channel from the sidecar to its app, shared by the blocks that call the app (invocation, job triggers).
+"""The gRPC channel from the sidecar to its app, shared by the blocks that call the app (invocation, job
+triggers, pub/sub delivery).
 
 Messages up to the sidecar's body limit (``max_body_size``) pass both ways. Reconnects back off from 200 ms to at
 most 1 s instead of gRPC's default of up to two minutes, so an app that restarts is reached again within a second

@@ -21,6 +21,7 @@ import grpc
 from dapr.proto.runtime.v1 import appcallback_pb2, appcallback_pb2_grpc
 from google.protobuf import empty_pb2, struct_pb2
 
+from daprjobs.sidecar.app_grpc_channel import open_app_grpc_channel
 from daprjobs.sidecar.pubsub.cloudevents import is_json_type, media_type
 from daprjobs.sidecar.pubsub.subscriptions import Subscription, from_grpc_app, from_http_app
 
@@ -148,10 +149,8 @@ _GRPC_STATUS = {
 class GrpcSubscriberApp:
     def __init__(self, host: str, port: int, app_id: str, app_token: str | None, timeout_s: float,
                  max_message_size: int) -> None:
-        self._channel = grpc.aio.insecure_channel(f"{host}:{port}", options=[
-            ("grpc.max_receive_message_length", max_message_size),
-            ("grpc.max_send_message_length", max_message_size),
-        ])
+        # The shared app channel settings: a restarted app is reached again within a second, not two minutes.
+        self._channel = open_app_grpc_channel(host, port, max_message_size)
         self._stub = appcallback_pb2_grpc.AppCallbackStub(self._channel)  # type: ignore[no-untyped-call]
         self._app_id = app_id
         self._metadata = ((API_TOKEN_HEADER, app_token),) if app_token else ()
