@@ -20,6 +20,7 @@ from google.protobuf import any_pb2
 
 from daprjobs.actors import reminders
 from daprjobs.actors.timers import TimerSpec, fire_body
+from daprjobs.core.trigger_id import TRIGGER_ID_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ class ActorAppChannel(Protocol):
         self, actor_type: str, actor_id: str, method: str, body: bytes, headers: list[tuple[str, str]]
     ) -> AppResponse: ...
 
-    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None) -> AppResponse: ...
+    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None,
+                     trigger_id: str | None = None) -> AppResponse: ...
 
     async def timer(self, spec: TimerSpec) -> AppResponse: ...
 
@@ -132,9 +134,13 @@ class HttpActorChannel:
         url = self._url(actor_type, actor_id, "/method/" + quote(method, safe="/"))
         return await self._request("PUT", url, body, self._headers(forwardable_headers(headers)))
 
-    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None) -> AppResponse:
+    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None,
+                     trigger_id: str | None = None) -> AppResponse:
         url = self._url(actor_type, actor_id, "/method/remind/" + quote(name, safe=""))
-        return await self._request("PUT", url, reminders.fire_body(data), self._headers())
+        headers = self._headers()
+        if trigger_id:
+            headers = [*headers, (TRIGGER_ID_HEADER, trigger_id)]
+        return await self._request("PUT", url, reminders.fire_body(data), headers)
 
     async def timer(self, spec: TimerSpec) -> AppResponse:
         url = self._url(spec.actor_type, spec.actor_id, "/method/timer/" + quote(spec.name, safe=""))

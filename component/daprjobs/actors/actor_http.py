@@ -23,6 +23,7 @@ from daprjobs.actors.forwarding import (
 )
 from daprjobs.actors.operations import ActorOperations
 from daprjobs.actors.timers import parse_http_timer
+from daprjobs.core.trigger_id import TRIGGER_ID_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class ActorHttpRoutes:
         if request.headers.get(HAS_DATA_HEADER) == "1":
             data = any_pb2.Any()
             data.ParseFromString(body)
-        outcome = await self._ops.reminder_delivery.remind_local(actor_type, actor_id, request.match_info["name"], data)
+        outcome = await self._ops.reminder_delivery.remind_local(actor_type, actor_id, request.match_info["name"], data,
+                                                                 request.headers.get(TRIGGER_ID_HEADER))
         return web.Response(status=200, headers={REMINDER_OUTCOME_HEADER: outcome.value})
 
     async def internal_put_timer(self, request: web.Request) -> web.StreamResponse:

@@ -27,6 +27,7 @@ from google.protobuf import any_pb2
 from daprjobs.actors.actor_app_channel import AppResponse, forwardable_headers
 from daprjobs.actors.actor_errors import ActorApiError
 from daprjobs.actors.timers import TimerSpec
+from daprjobs.core.trigger_id import TRIGGER_ID_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,15 @@ class PeerClient:
         return await self._request("PUT", url, body, forwardable_headers(headers))
 
     async def remind(
-        self, address: str, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None
+        self, address: str, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None,
+        trigger_id: str | None = None,
     ) -> ReminderOutcome:
         url = self._url(address, actor_type, actor_id, "/remind/" + quote(name, safe=""))
         body = data.SerializeToString() if data is not None else b""
-        response = await self._request("PUT", url, body, [(HAS_DATA_HEADER, "1" if data is not None else "0")])
+        headers = [(HAS_DATA_HEADER, "1" if data is not None else "0")]
+        if trigger_id:
+            headers.append((TRIGGER_ID_HEADER, trigger_id))
+        response = await self._request("PUT", url, body, headers)
         outcome = response.header(REMINDER_OUTCOME_HEADER)
         if outcome == ReminderOutcome.OK.value:
             return ReminderOutcome.OK

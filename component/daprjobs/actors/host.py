@@ -116,11 +116,12 @@ class LocalActors:
             finally:
                 self._touch(actor_type, actor_id)
 
-    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None) -> AppResponse:
+    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None,
+                     trigger_id: str | None = None) -> AppResponse:
         async with self.turns.turn(actor_key(actor_type, actor_id)):
             self._touch(actor_type, actor_id)
             try:
-                return await self._app().remind(actor_type, actor_id, name, data)
+                return await self._app().remind(actor_type, actor_id, name, data, trigger_id)
             finally:
                 self._touch(actor_type, actor_id)
 

@@ -91,7 +91,9 @@ class StreamActorChannel:
         # error=true is an application error: the payload goes back to the caller as the error body.
         return AppResponse(500 if response.error else 200, response.data, resp_headers)
 
-    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None) -> AppResponse:
+    async def remind(self, actor_type: str, actor_id: str, name: str, data: any_pb2.Any | None,
+                     trigger_id: str | None = None) -> AppResponse:
+        # The alpha stream's reminder_request has no field for a trigger id: it is not sent to gRPC actor hosts.
         def build(rid: str) -> actors_pb2.SubscribeActorEventsResponseAlpha1:
             request = actors_pb2.SubscribeActorEventsResponseReminderRequestAlpha1(
                 id=rid, actor_type=actor_type, actor_id=actor_id, name=name, due_time="", period=""
