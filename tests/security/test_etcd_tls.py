@@ -109,3 +109,30 @@ async def test_etcd_refuses_clients_without_the_right_credentials(secured_etcd: 
         assert await good.get(b"must-not-exist") is None
     finally:
         await good.close()
+
+
+async def test_a_state_etcd_component_reaches_a_tls_etcd_with_its_pem_metadata(tls_etcd: str, pki: Pki) -> None:
+    """``tlsEnable``/``ca``/``cert``/``key`` (PEM text, as Dapr's state.etcd takes them) reach an etcd that demands
+    client certificates; the same component without them does not."""
+    from daprjobs.components.state.api import SetRequest
+    from daprjobs.components.state.registry import open_store
+    from daprjobs.sidecar.config import ComponentResource
+
+    endpoint = tls_etcd.removeprefix("https://")
+    pems = {"ca": pki.ca.read_text(), "cert": pki.sidecar.cert.read_text(), "key": pki.sidecar.key.read_text()}
+    secured = ComponentResource(name="tlsstore", type="state.etcd", version="v2", source=pathlib.Path("t.yaml"),
+                                metadata={"endpoints": endpoint, "tlsEnable": "true", **pems})
+    store = open_store(secured, [])
+    try:
+        await store.set(SetRequest(key="app||tls-key", value=b'"over tls"'))
+        item = await store.get("app||tls-key")
+        assert item is not None and item.data == b'"over tls"'
+    finally:
+        await store.close()
+    plain = open_store(ComponentResource(name="plain", type="state.etcd", version="v2", source=pathlib.Path("t.yaml"),
+                                         metadata={"endpoints": endpoint}), [])
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - any failure: the TLS etcd refuses a plaintext client
+            await asyncio.wait_for(plain.get("app||tls-key"), 15)
+    finally:
+        await plain.close()

@@ -8,7 +8,7 @@ file the system's roots verify etcd; a client certificate is presented when give
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aetcd
@@ -20,18 +20,24 @@ from daprjobs.security.tls import TlsConfigError, read_pem
 
 @dataclass(frozen=True)
 class EtcdClientTls:
+    """TLS material as files (the scheduler's flags) or as PEM text (a ``state.etcd`` component's ``ca``, ``cert``,
+    ``key`` metadata, as Dapr's component takes it)."""
+
     ca_file: pathlib.Path | None = None
     cert_file: pathlib.Path | None = None
     key_file: pathlib.Path | None = None
+    ca_pem: bytes | None = field(default=None, repr=False)
+    cert_pem: bytes | None = field(default=None, repr=False)
+    key_pem: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise TlsConfigError("--etcd-cert and --etcd-key must be given together")
+        if (self.cert_file is None and self.cert_pem is None) != (self.key_file is None and self.key_pem is None):
+            raise TlsConfigError("an etcd client certificate and its key must be given together")
 
     def credentials(self) -> grpc.ChannelCredentials:
-        roots = read_pem(self.ca_file, "--etcd-cacert") if self.ca_file else None
-        cert = read_pem(self.cert_file, "--etcd-cert") if self.cert_file else None
-        key = read_pem(self.key_file, "--etcd-key") if self.key_file else None
+        roots = read_pem(self.ca_file, "--etcd-cacert") if self.ca_file else self.ca_pem
+        cert = read_pem(self.cert_file, "--etcd-cert") if self.cert_file else self.cert_pem
+        key = read_pem(self.key_file, "--etcd-key") if self.key_file else self.key_pem
         return grpc.ssl_channel_credentials(root_certificates=roots, private_key=key, certificate_chain=cert)
 
 

@@ -27,6 +27,8 @@ from daprjobs.components.state.api import (
     validate_write,
 )
 from daprjobs.etcd.api import Compare, RequestOp, Store, cmp_absent, cmp_mod_revision, op_delete, op_put
+from daprjobs.etcd.tls_client import EtcdClientTls
+from daprjobs.security.tls import TlsConfigError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class EtcdStateSettings:
     key_prefix_path: str = ""
     max_txn_ops: int = DEFAULT_MAX_TXN_OPS
     version: str = "v2"
+    # ``tlsEnable: "true"`` with ``ca``/``cert``/``key`` PEM text (contrib's names); None is plaintext.
+    tls: EtcdClientTls | None = None
 
     @classmethod
     def from_metadata(cls, component: str, metadata: Mapping[str, str], version: str,
@@ -51,7 +55,22 @@ class EtcdStateSettings:
             raise ValueError(f"state component {component!r}: metadata maxTxnOps: {max_ops_text!r} is not a number")
         return cls(endpoints=endpoints or tuple(fallback_endpoints),
                    key_prefix_path=metadata.get("keyPrefixPath", "").strip(),
-                   max_txn_ops=int(max_ops_text), version="v1" if version == "v1" else "v2")
+                   max_txn_ops=int(max_ops_text), version="v1" if version == "v1" else "v2",
+                   tls=_tls_from_metadata(component, metadata))
+
+
+def _tls_from_metadata(component: str, metadata: Mapping[str, str]) -> EtcdClientTls | None:
+    if metadata.get("tlsEnable", "").strip().lower() != "true":
+        return None
+
+    def pem(key: str) -> bytes | None:
+        value = metadata.get(key, "").strip()
+        return value.encode() if value else None
+
+    try:
+        return EtcdClientTls(ca_pem=pem("ca"), cert_pem=pem("cert"), key_pem=pem("key"))
+    except TlsConfigError as exc:
+        raise ValueError(f"state component {component!r}: metadata cert/key: {exc}") from None
 
 
 class EtcdStateStore(AtomicWriteStore):

@@ -53,7 +53,7 @@ def open_store(component: ComponentResource, etcd_endpoints: Sequence[str]) -> S
         if not settings.endpoints:
             raise ValueError(f"state component {component.name!r}: metadata endpoints: no etcd endpoints (give "
                              "endpoints, or run the sidecar with an etcd)")
-        return EtcdStateStore(EtcdStore(list(settings.endpoints)), settings.key_prefix_path,
+        return EtcdStateStore(EtcdStore(list(settings.endpoints), tls=settings.tls), settings.key_prefix_path,
                               version=settings.version, max_txn_ops=settings.max_txn_ops)
     if component.type == "state.redis":
         redis_settings = RedisStateSettings.from_metadata(component.name, component.metadata)
