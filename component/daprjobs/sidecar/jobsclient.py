@@ -15,7 +15,9 @@ AckStatus = scheduler_pb2.WatchJobsRequestResultStatus
 TriggerCallback = Callable[[scheduler_pb2.WatchJobsResponse], Awaitable[AckStatus | None]]
 
 
-class JobsClient(Protocol):
+class UnaryJobs(Protocol):
+    """The unary Jobs calls; errors are ``grpc.aio.AioRpcError`` with the Scheduler's code and message."""
+
     async def schedule_job(
         self, name: str, job: scheduler_pb2.Job, metadata: scheduler_pb2.JobMetadata, overwrite: bool
     ) -> scheduler_pb2.ScheduleJobResponse: ...
@@ -33,6 +35,10 @@ class JobsClient(Protocol):
     async def delete_by_name_prefix(
         self, prefix: str, metadata: scheduler_pb2.JobMetadata
     ) -> scheduler_pb2.DeleteByNamePrefixResponse: ...
+
+
+class JobsClient(UnaryJobs, Protocol):
+    """What blocks ask of the scheduler: the unary calls, and which actor types' reminders reach this sidecar."""
 
     def set_actor_types(self, types: list[str]) -> None:
         """(Re)open the trigger streams so reminders of these actor types reach this sidecar."""

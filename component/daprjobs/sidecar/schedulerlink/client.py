@@ -24,12 +24,13 @@ from daprjobs.proto.scheduler.v1 import scheduler_pb2
 from daprjobs.scheduler.local_endpoint import LocalEndpoint
 from daprjobs.security.link import PLAINTEXT, SchedulerLinkSecurity
 from daprjobs.sidecar.block import AckStatus
+from daprjobs.sidecar.jobsclient import UnaryJobs
 from daprjobs.sidecar.schedulerlink.channels import rpc_error
 from daprjobs.sidecar.schedulerlink.grpc_transport import ASKED_BATCH, GrpcTriggerTransport
 from daprjobs.sidecar.schedulerlink.host_discovery import HostDiscovery
 from daprjobs.sidecar.schedulerlink.jobs_client import SchedulerJobsClient
 from daprjobs.sidecar.schedulerlink.local_transport import LocalJobs, LocalTriggerTransport
-from daprjobs.sidecar.schedulerlink.transport import TriggerTransport, UnaryJobs
+from daprjobs.sidecar.schedulerlink.transport import TriggerTransport
 from daprjobs.sidecar.schedulerlink.trigger_stream import StreamIdentity, StreamTarget, TriggerHandler, TriggerStream
 
 log = logging.getLogger(__name__)

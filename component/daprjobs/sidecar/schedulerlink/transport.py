@@ -2,8 +2,8 @@
 
 Two implementations of each part:
 
-- unary Jobs calls (``UnaryJobs``): ``jobs_client.SchedulerJobsClient`` (Dapr's Scheduler gRPC API, round-robin
-  over the live replicas) and ``local_transport.LocalJobs`` (a replica in this very process);
+- unary Jobs calls (``sidecar.jobsclient.UnaryJobs``): ``jobs_client.SchedulerJobsClient`` (Dapr's Scheduler
+  gRPC API, round-robin over the live replicas) and ``local_transport.LocalJobs`` (a replica in this very process);
 - trigger streams (``TriggerTransport``, one per replica): ``grpc_transport.GrpcTriggerTransport`` and
   ``local_transport.LocalTriggerTransport``.
 
@@ -44,25 +44,3 @@ class TriggerTransport(Protocol):
     async def open(self, initial: scheduler_pb2.WatchJobsRequest) -> TriggerChannel:
         """Open a WatchJobs stream with this initial message. Raises ``grpc.aio.AioRpcError`` if refused."""
         ...
-
-
-class UnaryJobs(Protocol):
-    """The unary Jobs calls; errors are ``grpc.aio.AioRpcError`` with the Scheduler's code and message."""
-
-    async def schedule_job(
-        self, name: str, job: scheduler_pb2.Job, metadata: scheduler_pb2.JobMetadata, overwrite: bool
-    ) -> scheduler_pb2.ScheduleJobResponse: ...
-
-    async def get_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.GetJobResponse: ...
-
-    async def delete_job(self, name: str, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.DeleteJobResponse: ...
-
-    async def list_jobs(self, metadata: scheduler_pb2.JobMetadata) -> scheduler_pb2.ListJobsResponse: ...
-
-    async def delete_by_metadata(
-        self, metadata: scheduler_pb2.JobMetadata, id_prefix_match: bool | None = None
-    ) -> scheduler_pb2.DeleteByMetadataResponse: ...
-
-    async def delete_by_name_prefix(
-        self, prefix: str, metadata: scheduler_pb2.JobMetadata
-    ) -> scheduler_pb2.DeleteByNamePrefixResponse: ...
