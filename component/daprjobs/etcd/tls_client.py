@@ -31,8 +31,10 @@ class EtcdClientTls:
     key_pem: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if (self.cert_file is None and self.cert_pem is None) != (self.key_file is None and self.key_pem is None):
-            raise TlsConfigError("an etcd client certificate and its key must be given together")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise TlsConfigError("--etcd-cert and --etcd-key must be given together")
+        if (self.cert_pem is None) != (self.key_pem is None):
+            raise TlsConfigError("an etcd client certificate (cert) and its key (key) must be given together")
 
     def credentials(self) -> grpc.ChannelCredentials:
         roots = read_pem(self.ca_file, "--etcd-cacert") if self.ca_file else self.ca_pem
