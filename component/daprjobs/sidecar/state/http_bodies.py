@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from daprjobs.components.state.api import DeleteRequest, SetRequest
+
 _KINDS = {dict: "object", list: "array", str: "string", bool: "bool", type(None): "null", int: "number",
           float: "number"}
 
@@ -30,6 +32,14 @@ class ItemBody:
     concurrency: str = ""
     consistency: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+
+    def set_request(self, stored_key: str, query: dict[str, str]) -> SetRequest:
+        """This item as a store write under ``stored_key``; query-string metadata wins over the item's."""
+        return SetRequest(stored_key, self.value, self.etag, self.concurrency, self.consistency,
+                          {**self.metadata, **query})
+
+    def delete_request(self, stored_key: str, query: dict[str, str]) -> DeleteRequest:
+        return DeleteRequest(stored_key, self.etag, self.concurrency, self.consistency, {**self.metadata, **query})
 
 
 @dataclass(frozen=True)

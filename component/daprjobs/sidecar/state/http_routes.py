@@ -124,8 +124,7 @@ class StateHttpRoutes:
     def _set_request(opened: OpenedStateStore, item: ItemBody, query: dict[str, str]) -> SetRequest:
         if not item.key:
             raise errors.http_error("ERR_MALFORMED_REQUEST", '"key" is a required field', 400)
-        return SetRequest(store_key(opened, item.key), item.value, item.etag, item.concurrency, item.consistency,
-                          {**item.metadata, **query})
+        return item.set_request(store_key(opened, item.key), query)
 
     async def get_bulk_state(self, request: web.Request) -> web.Response:
         try:
@@ -171,12 +170,10 @@ class StateHttpRoutes:
 
     @staticmethod
     def _operation(opened: OpenedStateStore, kind: str, item: ItemBody, query: dict[str, str]) -> StateOperation:
-        metadata = {**item.metadata, **query}
         if kind == "upsert":
-            return SetRequest(store_key(opened, item.key), item.value, item.etag, item.concurrency,
-                              item.consistency, metadata)
+            return item.set_request(store_key(opened, item.key), query)
         if kind == "delete":
-            return DeleteRequest(store_key(opened, item.key), item.etag, item.concurrency, item.consistency, metadata)
+            return item.delete_request(store_key(opened, item.key), query)
         raise errors.http_error("ERR_NOT_SUPPORTED_STATE_OPERATION", f"operation type {kind} not supported", 400)
 
     async def query_state(self, request: web.Request) -> web.Response:
