@@ -165,21 +165,12 @@ class JobsApi:
         return [from_scheduler_job(named.name, named.job) for named in resp.jobs if not is_internal_job(named.name)]
 
     async def delete_by_prefix(self, prefix: str) -> None:
-        """An empty prefix deletes every job of this app (as daprd), but never the blocks' internal jobs."""
+        """An empty prefix deletes every job of this app (as daprd). Blocks' internal jobs are held under an app id
+        of their own (pub/sub: ``<app>.daprjobs-internal``), so no prefix of the app's reaches them."""
         try:
-            if INTERNAL_JOB_PREFIX.startswith(prefix):
-                await self._delete_app_jobs_by_prefix(prefix)
-            else:
-                await self._scheduler.delete_by_name_prefix(prefix, self.job_metadata())
+            await self._scheduler.delete_by_name_prefix(prefix, self.job_metadata())
         except grpc.RpcError as err:
             log.warning("error deleting jobs by prefix prefix=%s error=%s", prefix, _rpc_error_parts(err)[1])
             raise _internal_error(
                 "failed to delete job due to: ", SCHEDULER_DELETE_JOB, err, self.error_metadata
             ) from None
-
-    async def _delete_app_jobs_by_prefix(self, prefix: str) -> None:
-        # The prefix also matches internal jobs (delayed messages): delete the app's own jobs one by one.
-        listed = await self._scheduler.list_jobs(self.job_metadata())
-        for named in listed.jobs:
-            if named.name.startswith(prefix) and not is_internal_job(named.name):
-                await self._scheduler.delete_job(named.name, self.job_metadata())
