@@ -38,7 +38,8 @@ def test_quickstart_runs_with_one_command(quickstart: str, expected: list[str], 
                                           run_command: CommandRunner) -> None:
     env = {"APP_PORT": str(free_port()), "DAPR_HTTP_PORT": str(free_port()), "DAPR_GRPC_PORT": str(free_port()),
            "METRICS_PORT": "0", "DAPRJOBS_ETCD_DATA_DIR": str(tmp_path / "etcd"),
-           "REPORT_OUTBOX": str(tmp_path / "outbox")}
+           "REPORT_OUTBOX": str(tmp_path / "outbox"), "EMAIL_APP_PORT": str(free_port()),
+           "EMAIL_DAPR_HTTP_PORT": str(free_port()), "EMAIL_DAPR_GRPC_PORT": str(free_port())}
     proc = run_command([str(REPO / "quickstarts" / quickstart / "run.sh"), "--demo"], env=env)
     code, output = proc.finish(timeout=180)
     assert code == 0, output

@@ -136,13 +136,17 @@ async def test_errors_have_daprd_codes(pair: tuple[Sidecar, Sidecar, str], echo_
 
 
 async def test_target_app_refusing_connections_is_500(make_sidecar: SidecarFactory) -> None:
-    from daprjobs.etcd.embedded import free_port
+    import socket
 
     target_id = unique_id("down")
-    await make_sidecar(target_id, app_port=free_port())
-    caller = await make_sidecar(unique_id("caller"))
-    await wait_resolvable(caller, target_id)
-    status, _, raw = await call(caller, "GET", f"/v1.0/invoke/{target_id}/method/x")
+    # A bound socket that never listens: connections to it are refused, and no other server of this test (a
+    # sidecar picking a free port) can take the port meanwhile.
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        await make_sidecar(target_id, app_port=refusing.getsockname()[1])
+        caller = await make_sidecar(unique_id("caller"))
+        await wait_resolvable(caller, target_id)
+        status, _, raw = await call(caller, "GET", f"/v1.0/invoke/{target_id}/method/x")
     assert status == 500
     message = json.loads(raw)["message"]
     assert message.startswith(f"failed to invoke, id: {target_id}, err: rpc error: code = Internal desc = "
